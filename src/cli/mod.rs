@@ -1,0 +1,111 @@
+//! The command-line front end: parses arguments, reads input, prints JSON. No numerics here.
+
+mod eval;
+mod input;
+
+use std::fmt;
+use std::io::Read;
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: labelsmooth eval [FILE] [--precision BITS]
+
+commands:
+  eval   evaluate one scheme on a batch: reads a JSON document from FILE (or standard input
+         when FILE is absent or '-') and prints the MPFR reference and the f64 and f32
+         formulas' targets, per-row losses and gradients as JSON.
+
+exit status: 0 on success, 2 on bad input or usage (the reason is printed on stderr).";
+
+/// What stops a command: bad usage, unreadable or malformed input, or a problem the library
+/// refuses.
+#[derive(Debug)]
+pub enum CliError {
+    Usage(String),
+    Input(String),
+    Problem(labelsmooth::Error),
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CliError::Usage(msg) => write!(f, "{msg}\n\n{USAGE}"),
+            CliError::Input(msg) => f.write_str(msg),
+            CliError::Problem(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// Runs the command line `args` (without the program name).
+pub fn run(args: &[String]) -> ExitCode {
+    match dispatch(args) {
+        Ok(output) => {
+            println!("{output}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn dispatch(args: &[String]) -> Result<String, CliError> {
+    match args.first().map(String::as_str) {
+        Some("eval") => {
+            let options = EvalOptions::parse(&args[1..])?;
+            let text = read_input(options.file.as_deref())?;
+            eval::run(&text, options.precision)
+        }
+        Some("-h" | "--help" | "help") => Ok(USAGE.to_owned()),
+        Some(other) => Err(CliError::Usage(format!("unknown command '{other}'"))),
+        None => Err(CliError::Usage("no command given".into())),
+    }
+}
+
+struct EvalOptions {
+    file: Option<String>,
+    precision: Option<u32>,
+}
+
+impl EvalOptions {
+    fn parse(args: &[String]) -> Result<Self, CliError> {
+        let mut options = EvalOptions {
+            file: None,
+            precision: None,
+        };
+        let mut it = args.iter();
+        while let Some(arg) = it.next() {
+            match arg.as_str() {
+                "--precision" => {
+                    let bits = it.next().ok_or_else(|| {
+                        CliError::Usage("--precision needs a number of bits".into())
+                    })?;
+                    options.precision = Some(bits.parse().map_err(|_| {
+                        CliError::Usage(format!("--precision: '{bits}' is not a number of bits"))
+                    })?);
+                }
+                flag if flag.starts_with("--") => {
+                    return Err(CliError::Usage(format!("unknown option '{flag}'")));
+                }
+                file if options.file.is_none() => options.file = Some(file.to_owned()),
+                extra => return Err(CliError::Usage(format!("unexpected argument '{extra}'"))),
+            }
+        }
+        Ok(options)
+    }
+}
+
+fn read_input(file: Option<&str>) -> Result<String, CliError> {
+    match file {
+        None | Some("-") => {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|e| CliError::Input(format!("cannot read standard input: {e}")))?;
+            Ok(text)
+        }
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|e| CliError::Input(format!("cannot read {path}: {e}"))),
+    }
+}
