@@ -77,18 +77,25 @@ impl<F: DualNumFloat> RowTerms<'_, F> {
 
     fn softmax_gradient<T: DualNum<Primitive = F>>(&self, z: &[T]) -> Vec<T> {
         let norm = Normaliser::new(z);
-        let total: F = self.softmax_coefficients().fold(F::zero(), |s, c| s + c);
+        let c: Vec<F> = self.softmax_coefficients().collect();
+        let total = c.iter().fold(F::zero(), |s, &ck| s + ck);
+        let others = c
+            .iter()
+            .enumerate()
+            .filter(|&(k, _)| k != norm.argmax)
+            .fold(F::zero(), |s, (_, &ck)| s + ck);
         let inv = (norm.rest.clone() + F::one()).recip();
-        self.softmax_coefficients()
+        c.iter()
             .zip(z)
             .enumerate()
-            .map(|(k, (c, zk))| {
-                let p = if k == norm.argmax {
-                    inv.clone()
+            .map(|(k, (&ck, zk))| {
+                if k == norm.argmax {
+                    // p_j S - c_j with p_j = 1/(1+r), as (sum_{k!=j} c_k - c_j r)/(1+r): no
+                    // cancellation of 1/(1+r) against 1 when r is tiny.
+                    (-(norm.rest.clone() * ck) + others) * inv.clone()
                 } else {
-                    shifted_exp(zk, &norm.max) * inv.clone()
-                };
-                p * total - c
+                    shifted_exp(zk, &norm.max) * inv.clone() * total - ck
+                }
             })
             .collect()
     }

@@ -60,3 +60,8 @@ pub use error::{Error, Result};
 pub use precision::Precision;
 pub use problem::{Evaluation, Problem, Reduction, RowValues, Weights};
 pub use scheme::{Family, Param, ParameterSet, Params, Scheme, Smoothing};
+
+// The README's Rust examples run as doctests, so they cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -164,11 +164,21 @@ impl Reference {
                 loss += (self.float(m) - zk + &log1p_rest) * ck;
             }
         }
-        let inv = (rest + 1u32).recip();
+        let others = Rational::from(&total - &c[argmax]);
+        let inv = (rest.clone() + 1u32).recip();
         let gradient = shifted
             .into_iter()
             .zip(&c)
-            .map(|(e, ck)| e * &inv * &total - ck)
+            .enumerate()
+            .map(|(k, (e, ck))| {
+                if k == argmax {
+                    // p_j S - c_j = (sum_{k != j} c_k - c_j r) / (1 + r): exact where the
+                    // other coefficients vanish, however small r is.
+                    (-(rest.clone() * ck) + &others) * &inv
+                } else {
+                    e * &inv * &total - ck
+                }
+            })
             .collect();
         (loss, gradient)
     }
