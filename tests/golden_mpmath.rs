@@ -105,6 +105,10 @@ fn reference_agrees_with_mpmath_to_30_digits_and_f64_within_budget() {
             );
         }
     }
-    assert_eq!(seen.len(), Scheme::ALL.len(), "schemes without golden cases");
+    assert_eq!(
+        seen.len(),
+        Scheme::ALL.len(),
+        "schemes without golden cases"
+    );
     eprintln!("{checked} values agree with mpmath to 30 digits");
 }
