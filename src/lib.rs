@@ -45,8 +45,13 @@
 #![warn(missing_docs)]
 
 mod batch;
+// Issue 3: dual-number checks (owned by the AD work).
+#[cfg(feature = "verify")]
+pub mod check;
+// Issue 4: the fast path (owned by the fast-path work).
 mod budget;
 mod error;
+pub mod fast;
 mod formula;
 mod precision;
 mod problem;

@@ -89,7 +89,10 @@ impl Reference {
     pub fn evaluate(&self, problem: &Problem) -> ReferenceEvaluation {
         let batch = problem.batch();
         let rows = (0..batch.rows())
-            .map(|row| self.row(problem, row, batch.logits(row), batch.labels(row)))
+            .map(|row| {
+                let z: Vec<Float> = batch.logits(row).iter().map(|&x| self.float(x)).collect();
+                self.row(problem, &z, batch.labels(row))
+            })
             .collect();
         ReferenceEvaluation {
             precision: self.precision,
@@ -97,7 +100,34 @@ impl Reference {
         }
     }
 
-    fn row(&self, problem: &Problem, _row: usize, z: &[f64], labels: &[bool]) -> ReferenceRow {
+    /// Targets, loss and gradient of row `row` of `problem` at the logits `z` (any point,
+    /// given as MPFR numbers of any precision, taken exactly) instead of the batch's.
+    ///
+    /// # Errors
+    /// [`Error::RowOutOfRange`]; [`Error::PointLength`] when `z` is not of length N.
+    pub fn row_at(
+        &self,
+        problem: &Problem,
+        row: usize,
+        z: &[Float],
+    ) -> Result<ReferenceRow, Error> {
+        let batch = problem.batch();
+        if row >= batch.rows() {
+            return Err(Error::RowOutOfRange {
+                row,
+                rows: batch.rows(),
+            });
+        }
+        if z.len() != batch.classes() {
+            return Err(Error::PointLength {
+                len: z.len(),
+                classes: batch.classes(),
+            });
+        }
+        Ok(self.row(problem, z, batch.labels(row)))
+    }
+
+    fn row(&self, problem: &Problem, z: &[Float], labels: &[bool]) -> ReferenceRow {
         let smoothing = problem.smoothing();
         let targets: Vec<Rational> = smoothing.targets(labels);
         let weights = problem.weights();
@@ -136,16 +166,31 @@ impl Reference {
         Float::with_val(self.precision, x)
     }
 
+    /// `a - b` rounded once to the working precision.
+    fn difference(&self, a: &Float, b: &Float) -> Float {
+        Float::with_val(self.precision, a - b)
+    }
+
+    /// `|x|` at the working precision (exact when `x` is a binary64 value).
+    fn magnitude(&self, x: &Float) -> Float {
+        Float::with_val(self.precision, x.abs_ref())
+    }
+
+    /// `x` at the working precision.
+    fn exactly(&self, x: &Float) -> Float {
+        Float::with_val(self.precision, x)
+    }
+
     fn rational(&self, x: &Rational) -> Float {
         Float::with_val(self.precision, x)
     }
 
     /// `L = sum c_k ((m - z_k) + ln1p(r))`, `c = w q`; `g_k = p_k S - c_k`, `S = sum c`.
-    fn softmax(&self, z: &[f64], q: &[Rational], w: &[Rational]) -> (Float, Vec<Float>) {
+    fn softmax(&self, z: &[Float], q: &[Rational], w: &[Rational]) -> (Float, Vec<Float>) {
         let argmax = (0..z.len()).fold(0, |j, k| if z[k] > z[j] { k } else { j });
-        let m = z[argmax];
+        let m = &z[argmax];
         // exp(z_k - m): z_k - m is a difference of exact inputs, rounded once.
-        let shifted: Vec<Float> = z.iter().map(|&zk| (self.float(zk) - m).exp()).collect();
+        let shifted: Vec<Float> = z.iter().map(|zk| self.difference(zk, m).exp()).collect();
         let rest = shifted
             .iter()
             .enumerate()
@@ -159,9 +204,9 @@ impl Reference {
             .collect();
         let total = c.iter().fold(Rational::new(), |s, ck| s + ck);
         let mut loss = self.float(0.0);
-        for (ck, &zk) in c.iter().zip(z) {
+        for (ck, zk) in c.iter().zip(z) {
             if *ck != 0 {
-                loss += (self.float(m) - zk + &log1p_rest) * ck;
+                loss += (self.difference(m, zk) + &log1p_rest) * ck;
             }
         }
         let others = Rational::from(&total - &c[argmax]);
@@ -186,7 +231,7 @@ impl Reference {
     /// `L = sum w (pi t softplus(-z) + (1-t) softplus(z))`; `g = w ((1-t) s - pi t (1-s))`.
     fn sigmoid(
         &self,
-        z: &[f64],
+        z: &[Float],
         t: &[Rational],
         tc: &[Rational],
         w: &[Rational],
@@ -196,27 +241,26 @@ impl Reference {
         let mut gradient = Vec::with_capacity(z.len());
         for k in 0..z.len() {
             let pos = Rational::from(&pi[k] * &t[k]);
-            let e = self.float(-z[k].abs()).exp();
+            let e = (-self.magnitude(&z[k])).exp();
             let l = e.clone().ln_1p();
-            let softplus_z = l.clone() + z[k].max(0.0);
-            let softplus_minus_z = l + (-z[k]).max(0.0);
+            let (softplus_z, softplus_minus_z) = if z[k].is_sign_negative() {
+                (l.clone(), l - &z[k])
+            } else {
+                (l.clone() + &z[k], l)
+            };
             loss += softplus_minus_z * Rational::from(&pos * &w[k])
                 + softplus_z * Rational::from(&tc[k] * &w[k]);
             let big = (e.clone() + 1u32).recip();
             let small = e * &big;
-            let (s, one_minus_s) = if z[k] < 0.0 {
-                (small, big)
-            } else {
-                (big, small)
-            };
+            let (s, one_minus_s) = if z[k] < 0 { (small, big) } else { (big, small) };
             gradient.push((s * &tc[k] - one_minus_s * &pos) * &w[k]);
         }
         (loss, gradient)
     }
 
     /// `L = ln(1 + sum a e^z) + ln(1 + sum b e^-z)`, `a = 1 - t`, `b = t`.
-    fn zlpr(&self, z: &[f64], t: &[Rational], tc: &[Rational]) -> (Float, Vec<Float>) {
-        let minus_z: Vec<f64> = z.iter().map(|x| -x).collect();
+    fn zlpr(&self, z: &[Float], t: &[Rational], tc: &[Rational]) -> (Float, Vec<Float>) {
+        let minus_z: Vec<Float> = z.iter().map(|x| -x.clone()).collect();
         let (up, up_shares) = self.log_one_plus_sum(tc, z);
         let (down, down_shares) = self.log_one_plus_sum(t, &minus_z);
         let gradient = up_shares
@@ -232,9 +276,9 @@ impl Reference {
     /// MPFR's exponent range does not cover `e^{x}` for `x` near `f64::MAX`, so the sum is
     /// shifted by its largest term `a_j e^{x_j}` when that exceeds 1, and the ratios to it are
     /// formed as `(a_k / a_j) e^{x_k - x_j}` (differences of exact inputs, exact ratios).
-    fn log_one_plus_sum(&self, a: &[Rational], x: &[f64]) -> (Float, Vec<Float>) {
+    fn log_one_plus_sum(&self, a: &[Rational], x: &[Float]) -> (Float, Vec<Float>) {
         let zero = self.float(0.0);
-        let log_term = |k: usize| self.rational(&a[k]).ln() + x[k];
+        let log_term = |k: usize| self.rational(&a[k]).ln() + &x[k];
         let mut top: Option<(usize, Float)> = None;
         for k in (0..a.len()).filter(|&k| a[k] > 0) {
             let y = log_term(k);
@@ -250,7 +294,7 @@ impl Reference {
                             zero.clone()
                         } else {
                             let ratio = Rational::from(&a[k] / &a[j]);
-                            (self.float(x[k]) - x[j]).exp() * &ratio
+                            self.difference(&x[k], &x[j]).exp() * &ratio
                         }
                     })
                     .collect();
@@ -272,7 +316,7 @@ impl Reference {
                         if a[k] == 0 {
                             zero.clone()
                         } else {
-                            self.float(x[k]).exp() * &a[k]
+                            self.exactly(&x[k]).exp() * &a[k]
                         }
                     })
                     .collect();

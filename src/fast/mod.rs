@@ -1,0 +1,1 @@
+//! The production fast path: fused, rayon-parallel loss and gradient.
