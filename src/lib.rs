@@ -58,6 +58,8 @@ mod problem;
 #[cfg(feature = "reference")]
 pub mod reference;
 mod scheme;
+#[cfg(feature = "verify")]
+pub mod symbolic;
 
 pub use batch::{Batch, Label};
 pub use budget::{UlpBudget, ulp_budget};

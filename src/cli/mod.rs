@@ -1,5 +1,6 @@
 //! The command-line front end: parses arguments, reads input, prints JSON. No numerics here.
 
+mod docs;
 mod eval;
 mod input;
 
@@ -9,13 +10,20 @@ use std::process::ExitCode;
 
 const USAGE: &str = "\
 usage: labelsmooth eval [FILE] [--precision BITS]
+       labelsmooth docs [--check] [--proofs DIR] [--out DIR]
+       labelsmooth claims [--json] [--proofs DIR]
 
 commands:
   eval   evaluate one scheme on a batch: reads a JSON document from FILE (or standard input
          when FILE is absent or '-') and prints the MPFR reference and the f64 and f32
          formulas' targets, per-row losses and gradients as JSON.
+  docs   check every derivation in proofs/ and render docs/ (Markdown with LaTeX); with
+         --check, write nothing and fail if a step fails or docs/ differs.
+  claims the verdict on every claim (C1-C14) and conversion (F1-F4), reached by the checker;
+         --json prints [{\"id\", \"verdict\", \"condition\", \"detail\"}].
 
-exit status: 0 on success, 2 on bad input or usage (the reason is printed on stderr).";
+exit status: 0 on success, 1 when a check fails, 2 on bad input or usage (the reason is
+printed on stderr).";
 
 /// What stops a command: bad usage, unreadable or malformed input, or a problem the library
 /// refuses.
@@ -39,9 +47,13 @@ impl fmt::Display for CliError {
 /// Runs the command line `args` (without the program name).
 pub fn run(args: &[String]) -> ExitCode {
     match dispatch(args) {
-        Ok(output) => {
+        Ok((output, passed)) => {
             println!("{output}");
-            ExitCode::SUCCESS
+            if passed {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
         }
         Err(e) => {
             eprintln!("error: {e}");
@@ -50,14 +62,42 @@ pub fn run(args: &[String]) -> ExitCode {
     }
 }
 
-fn dispatch(args: &[String]) -> Result<String, CliError> {
+/// The output and whether every check passed.
+fn dispatch(args: &[String]) -> Result<(String, bool), CliError> {
     match args.first().map(String::as_str) {
         Some("eval") => {
             let options = EvalOptions::parse(&args[1..])?;
             let text = read_input(options.file.as_deref())?;
-            eval::run(&text, options.precision)
+            Ok((eval::run(&text, options.precision)?, true))
         }
-        Some("-h" | "--help" | "help") => Ok(USAGE.to_owned()),
+        Some(command @ ("docs" | "claims")) => {
+            let mut paths = docs::Paths::default();
+            let mut flag = false;
+            let mut it = args[1..].iter();
+            while let Some(arg) = it.next() {
+                match arg.as_str() {
+                    "--check" if command == "docs" => flag = true,
+                    "--json" if command == "claims" => flag = true,
+                    "--proofs" | "--out" => {
+                        let dir = it
+                            .next()
+                            .ok_or_else(|| CliError::Usage(format!("{arg} needs a folder")))?;
+                        if arg == "--proofs" {
+                            paths.proofs = dir.into();
+                        } else {
+                            paths.out = dir.into();
+                        }
+                    }
+                    other => return Err(CliError::Usage(format!("unknown argument '{other}'"))),
+                }
+            }
+            if command == "docs" {
+                docs::run(&paths, flag)
+            } else {
+                docs::claims(&paths, flag)
+            }
+        }
+        Some("-h" | "--help" | "help") => Ok((USAGE.to_owned(), true)),
         Some(other) => Err(CliError::Usage(format!("unknown command '{other}'"))),
         None => Err(CliError::Usage("no command given".into())),
     }
