@@ -132,8 +132,16 @@ impl Scheme {
         }
     }
 
-    /// The valid range of `eps` (schemes that read `eps`), as a closed-open interval of
-    /// rationals `lo/1 ..= hi_num/hi_den`.
+    /// The parameter range [`crate::Smoothing::new`] accepts, as text: `"0 <= eps < 1/2"`,
+    /// `"alpha >= 0, beta >= 0, alpha + beta < 1"`.
+    pub const fn valid_range(self) -> &'static str {
+        match self.parameters() {
+            ParameterSet::AlphaBeta => ALPHA_BETA_RANGE,
+            _ => self.eps_range().text,
+        }
+    }
+
+    /// The valid range of `eps` (schemes that read `eps`).
     pub(crate) const fn eps_range(self) -> EpsRange {
         match self {
             Scheme::BceSymmetric => EpsRange {

@@ -44,9 +44,13 @@ impl Counterexample {
             .iter()
             .map(|(k, v)| format!("{} = {}", symbol_latex(k), rational_latex(v)))
             .collect();
+        let at = if point.is_empty() {
+            String::new()
+        } else {
+            format!("at ${}$: ", point.join(",\\ "))
+        };
         format!(
-            "at ${}$: left $= {}$, right $= {}$",
-            point.join(",\\ "),
+            "{at}left $= {}$, right $= {}$",
             rational_latex(&self.lhs),
             rational_latex(&self.rhs)
         )

@@ -114,7 +114,19 @@ pub fn symbol_latex(name: &str) -> String {
             _ => return None,
         })
     };
-    let base = |s: &str| greek(s).map_or_else(|| s.to_owned(), str::to_owned);
+    // Multi-letter names are words, not products of letters.
+    let base = |s: &str| {
+        greek(s).map_or_else(
+            || {
+                if s.chars().count() > 1 {
+                    format!("\\mathrm{{{s}}}")
+                } else {
+                    s.to_owned()
+                }
+            },
+            str::to_owned,
+        )
+    };
     match name {
         "Spos" => return "S_{+}".into(),
         "Sneg" => return "S_{-}".into(),
