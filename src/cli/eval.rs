@@ -15,10 +15,25 @@ pub fn run(text: &str, precision: Option<u32>) -> Result<String, CliError> {
     let bits = precision
         .or(input.precision_bits)
         .unwrap_or(Reference::DEFAULT_PRECISION);
-    let reference = Reference::new(bits)?;
     let problem = &input.problem;
-    let exact = reference.evaluate(problem);
+    let reference_out = reference_json(problem, bits)?;
 
+    let mut out = Map::new();
+    out.insert("scheme".into(), json!(problem.smoothing().scheme().name()));
+    if !input.ignored.is_empty() {
+        out.insert("ignored".into(), json!(input.ignored));
+    }
+    out.insert("reference".into(), reference_out);
+    out.insert("f64".into(), machine::<f64>(problem));
+    out.insert("f32".into(), machine::<f32>(problem));
+    serde_json::to_string_pretty(&Value::Object(out))
+        .map_err(|e| CliError::Input(format!("cannot write JSON: {e}")))
+}
+
+/// The MPFR reference of a problem as JSON: targets, per-row losses and gradients as decimal
+/// strings of [`DIGITS`] significant digits, and every reduction that applies.
+pub fn reference_json(problem: &Problem, bits: u32) -> Result<Value, CliError> {
+    let exact = Reference::new(bits)?.evaluate(problem);
     let decimal = |x: &rug::Float| Value::String(to_decimal(x, DIGITS));
     let rows: Vec<Value> = exact
         .rows
@@ -36,8 +51,8 @@ pub fn run(text: &str, precision: Option<u32>) -> Result<String, CliError> {
             })
         })
         .collect();
-    let mut reference_out = Map::new();
-    reference_out.insert("precision_bits".into(), json!(bits));
+    let mut out = Map::new();
+    out.insert("precision_bits".into(), json!(bits));
     for reduction in [
         Reduction::MeanOverRows,
         Reduction::Sum,
@@ -46,21 +61,11 @@ pub fn run(text: &str, precision: Option<u32>) -> Result<String, CliError> {
     ] {
         // The weighted mean is reported only where it applies.
         if let Ok(value) = exact.reduced_loss(problem, reduction) {
-            reference_out.insert(reduction.name().into(), decimal(&value));
+            out.insert(reduction.name().into(), decimal(&value));
         }
     }
-    reference_out.insert("rows".into(), Value::Array(rows));
-
-    let mut out = Map::new();
-    out.insert("scheme".into(), json!(problem.smoothing().scheme().name()));
-    if !input.ignored.is_empty() {
-        out.insert("ignored".into(), json!(input.ignored));
-    }
-    out.insert("reference".into(), Value::Object(reference_out));
-    out.insert("f64".into(), machine::<f64>(problem));
-    out.insert("f32".into(), machine::<f32>(problem));
-    serde_json::to_string_pretty(&Value::Object(out))
-        .map_err(|e| CliError::Input(format!("cannot write JSON: {e}")))
+    out.insert("rows".into(), Value::Array(rows));
+    Ok(Value::Object(out))
 }
 
 /// The generic formulas in precision `F`; non-finite values (only from logits beyond the

@@ -3,6 +3,7 @@
 mod docs;
 mod eval;
 mod input;
+mod vectors;
 
 use std::fmt;
 use std::io::Read;
@@ -12,6 +13,7 @@ const USAGE: &str = "\
 usage: labelsmooth eval [FILE] [--precision BITS]
        labelsmooth docs [--check] [--proofs DIR] [--out DIR]
        labelsmooth claims [--json] [--proofs DIR]
+       labelsmooth vectors --out DIR
 
 commands:
   eval   evaluate one scheme on a batch: reads a JSON document from FILE (or standard input
@@ -21,6 +23,10 @@ commands:
          --check, write nothing and fail if a step fails or docs/ differs.
   claims the verdict on every claim (C1-C14) and conversion (F1-F4), reached by the checker;
          --json prints [{\"id\", \"verdict\", \"condition\", \"detail\"}].
+
+  vectors
+         write golden test vectors for every scheme (inputs and 40-digit reference targets,
+         losses and gradients; format in src/cli/vectors.rs and the README) to DIR.
 
 exit status: 0 on success, 1 when a check fails, 2 on bad input or usage (the reason is
 printed on stderr).";
@@ -97,6 +103,10 @@ fn dispatch(args: &[String]) -> Result<(String, bool), CliError> {
                 docs::claims(&paths, flag)
             }
         }
+        Some("vectors") => match &args[1..] {
+            [flag, dir] if flag == "--out" => Ok((vectors::run(std::path::Path::new(dir))?, true)),
+            _ => Err(CliError::Usage("vectors needs --out DIR".into())),
+        },
         Some("-h" | "--help" | "help") => Ok((USAGE.to_owned(), true)),
         Some(other) => Err(CliError::Usage(format!("unknown command '{other}'"))),
         None => Err(CliError::Usage("no command given".into())),
