@@ -2,6 +2,7 @@
 
 mod docs;
 mod eval;
+mod explain;
 mod input;
 mod vectors;
 
@@ -14,6 +15,7 @@ usage: labelsmooth eval [FILE] [--precision BITS]
        labelsmooth docs [--check] [--proofs DIR] [--out DIR]
        labelsmooth claims [--json] [--proofs DIR]
        labelsmooth vectors --out DIR
+       labelsmooth explain --scheme S --classes N --positives n [--eps E | --alpha A --beta B] [--json]
 
 commands:
   eval   evaluate one scheme on a batch: reads a JSON document from FILE (or standard input
@@ -24,6 +26,11 @@ commands:
   claims the verdict on every claim (C1-C14) and conversion (F1-F4), reached by the checker;
          --json prints [{\"id\", \"verdict\", \"condition\", \"detail\"}].
 
+  explain
+         the smoothed targets of a positive and a negative label, their sum, the optimal
+         probabilities and logits, whether a 0.5 threshold recovers the labels (and which rule
+         does), and the equivalent setting in PyTorch, Keras, timm, fastai, mmpretrain, burn and
+         optax, solved by the symbolic checker.
   vectors
          write golden test vectors for every scheme (inputs and 40-digit reference targets,
          losses and gradients; format in src/cli/vectors.rs and the README) to DIR.
@@ -102,6 +109,10 @@ fn dispatch(args: &[String]) -> Result<(String, bool), CliError> {
             } else {
                 docs::claims(&paths, flag)
             }
+        }
+        Some("explain") => {
+            let explain_args = explain::ExplainArgs::parse(&args[1..])?;
+            Ok((explain::run(&explain_args, &docs::Paths::default())?, true))
         }
         Some("vectors") => match &args[1..] {
             [flag, dir] if flag == "--out" => Ok((vectors::run(std::path::Path::new(dir))?, true)),
