@@ -60,6 +60,8 @@ pub mod reference;
 mod scheme;
 #[cfg(feature = "verify")]
 pub mod symbolic;
+#[cfg(feature = "verify")]
+pub mod verify;
 
 pub use batch::{Batch, Label};
 pub use budget::{UlpBudget, ulp_budget};

@@ -5,19 +5,25 @@ mod eval;
 mod explain;
 mod input;
 mod vectors;
+mod verify;
 
 use std::fmt;
 use std::io::Read;
 use std::process::ExitCode;
 
 const USAGE: &str = "\
-usage: labelsmooth eval [FILE] [--precision BITS]
+usage: labelsmooth [verify] [--json] [--seed S] [--problems K] [--inject-fault gradient:SCHEME]
+       labelsmooth eval [FILE] [--precision BITS]
        labelsmooth docs [--check] [--proofs DIR] [--out DIR]
        labelsmooth claims [--json] [--proofs DIR]
        labelsmooth vectors --out DIR
        labelsmooth explain --scheme S --classes N --positives n [--eps E | --alpha A --beta B] [--json]
 
 commands:
+  verify the main job (also with no command): every check for every scheme (derivations,
+         accuracy of the f64 and f32 formulas against MPFR, ...) in one table with the worst
+         error measured in each cell, then every claim's verdict; exits 1 if anything fails.
+         --inject-fault scales one scheme's gradient by 1 + 2^-30, to see a check fail.
   eval   evaluate one scheme on a batch: reads a JSON document from FILE (or standard input
          when FILE is absent or '-') and prints the MPFR reference and the f64 and f32
          formulas' targets, per-row losses and gradients as JSON.
@@ -119,8 +125,15 @@ fn dispatch(args: &[String]) -> Result<(String, bool), CliError> {
             _ => Err(CliError::Usage("vectors needs --out DIR".into())),
         },
         Some("-h" | "--help" | "help") => Ok((USAGE.to_owned(), true)),
+        Some("verify") => verify::run(
+            &verify::VerifyArgs::parse(&args[1..])?,
+            &docs::Paths::default(),
+        ),
+        None => verify::run(&verify::VerifyArgs::parse(&[])?, &docs::Paths::default()),
+        Some(flag) if flag.starts_with("--") => {
+            verify::run(&verify::VerifyArgs::parse(args)?, &docs::Paths::default())
+        }
         Some(other) => Err(CliError::Usage(format!("unknown command '{other}'"))),
-        None => Err(CliError::Usage("no command given".into())),
     }
 }
 
