@@ -1,8 +1,11 @@
-//! Shared test support: a seeded generator of valid problems, ULP distances, and the rounding
-//! of a problem's inputs to `f32`.
+//! Shared test support: the library's seeded inputs and ULP distances
+//! (`labelsmooth::verify`), with panics instead of errors, and the seed from the environment.
 #![allow(dead_code)]
 
-use labelsmooth::{Batch, Param, Params, Problem, Scheme, Smoothing, Weights};
+pub use labelsmooth::verify::accuracy::{ulps_f32, ulps_f64};
+pub use labelsmooth::verify::sample::{ADVERSARIAL, EDGES, Rng, labels, logit, params, weights};
+
+use labelsmooth::{Problem, Scheme};
 
 /// The seed of a seeded test: `LABELSMOOTH_SEED` when set, else `default`. Printed, so a
 /// failing run can be repeated.
@@ -15,190 +18,12 @@ pub fn seed(default: u64) -> u64 {
     seed
 }
 
-/// splitmix64: small, seedable, good enough to draw test inputs.
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Self {
-        Rng(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    pub fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-
-    pub fn pick<T: Copy>(&mut self, items: &[T]) -> T {
-        items[self.below(items.len())]
-    }
-
-    pub fn coin(&mut self) -> bool {
-        self.next_u64() & 1 == 1
-    }
-}
-
-/// The adversarial logits of the acceptance criteria.
-pub const ADVERSARIAL: [f64; 15] = [
-    0.0, 1e-8, -1e-8, 30.0, -30.0, 88.0, -88.0, 100.0, -100.0, 700.0, -700.0, 1e4, -1e4, 1.0, -1.0,
-];
-
-/// Logits near the edges of `exp` in f32 (~88.7 overflow, ~-103.9 to zero) and f64 (~709.8,
-/// ~-745.1), and of the f32 range.
-pub const EDGES: [f64; 12] = [
-    88.72, -88.72, 89.0, -103.9, 709.78, -709.78, 710.0, -745.1, 3.0e38, -3.0e38, 1e-30, -1e-30,
-];
-
-/// A logit of one of four kinds: moderate uniform, log-spaced magnitude (1e-30 to 1e4),
-/// adversarial, edge.
-pub fn logit(rng: &mut Rng) -> f64 {
-    let sign = if rng.coin() { 1.0 } else { -1.0 };
-    match rng.below(8) {
-        0..=3 => rng.unit() * 20.0 - 10.0,
-        4 | 5 => sign * 10f64.powf(rng.unit() * 34.0 - 30.0),
-        6 => rng.pick(&ADVERSARIAL),
-        _ => rng.pick(&EDGES),
-    }
-}
-
-/// Parameters valid for `scheme`, as exact decimals, and a prior for `classes` classes.
-pub fn params(rng: &mut Rng, scheme: Scheme, classes: usize) -> Params {
-    let eps = match scheme {
-        Scheme::BceSymmetric => rng.pick(&["0", "0.05", "0.1", "0.2", "0.45", "0.4999"]),
-        Scheme::BceHalf | Scheme::BcePerClass => rng.pick(&["0", "0.05", "0.1", "0.3", "0.9"]),
-        _ => rng.pick(&["0", "0.05", "0.1", "0.3", "0.9", "1"]),
-    };
-    let (alpha, beta) = rng.pick(&[
-        ("0", "0"),
-        ("0.1", "0.02"),
-        ("0.05", "0.05"),
-        ("0.3", "0.6"),
-        ("0", "0.1"),
-    ]);
-    let raw: Vec<f64> = (0..classes).map(|_| rng.unit() + 0.01).collect();
-    let total: f64 = raw.iter().sum();
-    Params {
-        eps: Some(Param::decimal(eps).unwrap()),
-        alpha: Some(Param::decimal(alpha).unwrap()),
-        beta: Some(Param::decimal(beta).unwrap()),
-        prior: Some(raw.iter().map(|u| Param::new(u / total)).collect()),
-    }
-}
-
-/// Labels of one row valid for `scheme`.
-pub fn labels(rng: &mut Rng, scheme: Scheme, classes: usize) -> Vec<u8> {
-    let mut y = vec![0u8; classes];
-    if scheme.single_label() {
-        y[rng.below(classes)] = 1;
-        return y;
-    }
-    for v in &mut y {
-        *v = u8::from(rng.below(3) == 0);
-    }
-    if scheme.family() == labelsmooth::Family::Softmax && !y.contains(&1) {
-        y[rng.below(classes)] = 1;
-    }
-    if rng.below(10) == 0 {
-        y.fill(1);
-    }
-    y
-}
-
-/// Weights the scheme accepts: sometimes class weights, sometimes positive weights.
-pub fn weights(rng: &mut Rng, scheme: Scheme, classes: usize) -> Weights {
-    let draw = |rng: &mut Rng| -> Vec<Param> {
-        (0..classes)
-            .map(|_| Param::new(rng.pick(&[0.0, 0.5, 1.0, 2.0, 3.0, 0.1])))
-            .collect()
-    };
-    let family = scheme.family();
-    Weights {
-        class: (family != labelsmooth::Family::Zlpr && rng.below(3) == 0).then(|| draw(rng)),
-        pos: (family == labelsmooth::Family::Sigmoid && rng.below(3) == 0).then(|| draw(rng)),
-    }
-}
-
 /// A random valid problem for `scheme`: `rows` rows of 1 to 12 classes.
 pub fn problem(rng: &mut Rng, scheme: Scheme, rows: usize) -> Problem {
-    let classes = scheme.min_classes().max(1 + rng.below(12));
-    let logits: Vec<Vec<f64>> = (0..rows)
-        .map(|_| (0..classes).map(|_| logit(rng)).collect())
-        .collect();
-    let labels: Vec<Vec<u8>> = (0..rows).map(|_| labels(rng, scheme, classes)).collect();
-    let smoothing = Smoothing::new(scheme, &params(rng, scheme, classes)).unwrap();
-    let batch = Batch::from_rows(&logits, &labels).unwrap();
-    Problem::new(smoothing, weights(rng, scheme, classes), batch).unwrap()
+    labelsmooth::verify::sample::problem(rng, scheme, rows).unwrap()
 }
 
-/// The same problem with every input rounded to `f32` (and taken as that exact value), so the
-/// reference of the result is the exact value the `f32` formulas approximate.
+/// The same problem with every input rounded to `f32`.
 pub fn rounded_to_f32(problem: &Problem) -> Problem {
-    let round = |p: &Param| Param::new(f64::from(p.value_f32()));
-    let s = problem.smoothing();
-    let params = Params {
-        eps: Some(round(s.eps())),
-        alpha: Some(round(s.alpha())),
-        beta: Some(round(s.beta())),
-        prior: (!s.prior().is_empty()).then(|| s.prior().iter().map(round).collect()),
-    };
-    let w = problem.weights();
-    let weights = Weights {
-        class: w.class.as_ref().map(|v| v.iter().map(round).collect()),
-        pos: w.pos.as_ref().map(|v| v.iter().map(round).collect()),
-    };
-    let b = problem.batch();
-    let logits: Vec<Vec<f64>> = (0..b.rows())
-        .map(|r| b.logits(r).iter().map(|&x| f64::from(x as f32)).collect())
-        .collect();
-    let labels: Vec<Vec<bool>> = (0..b.rows()).map(|r| b.labels(r).to_vec()).collect();
-    // Rounding may move a prior's sum by f32 round-off; keep the problem as the f32 code sees it.
-    let smoothing = Smoothing::new(s.scheme(), &params)
-        .or_else(|_| Smoothing::new(s.scheme(), &renormalised(params)))
-        .unwrap();
-    Problem::new(
-        smoothing,
-        weights,
-        Batch::from_rows(&logits, &labels).unwrap(),
-    )
-    .unwrap()
-}
-
-fn renormalised(mut params: Params) -> Params {
-    if let Some(prior) = &mut params.prior {
-        let total: f64 = prior.iter().map(Param::value).sum();
-        for p in prior.iter_mut() {
-            *p = Param::new(p.value() / total);
-        }
-    }
-    params
-}
-
-/// Distance in units in the last place between two finite floats of the same format, counting
-/// representable values between them (across zero too).
-pub fn ulps_f64(a: f64, b: f64) -> u64 {
-    let key = |x: f64| {
-        let bits = x.to_bits() as i64;
-        if bits < 0 { i64::MIN - bits } else { bits }
-    };
-    key(a).abs_diff(key(b))
-}
-
-/// As [`ulps_f64`] for `f32`.
-pub fn ulps_f32(a: f32, b: f32) -> u64 {
-    let key = |x: f32| {
-        let bits = x.to_bits() as i32;
-        i64::from(if bits < 0 { i32::MIN - bits } else { bits })
-    };
-    key(a).abs_diff(key(b))
+    labelsmooth::verify::sample::rounded_to_f32(problem).unwrap()
 }
