@@ -1,6 +1,6 @@
 //! Shared test support: the library's seeded inputs and ULP distances
 //! (`labelsmooth::verify`), with panics instead of errors, and the seed from the environment.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 pub use labelsmooth::verify::accuracy::{ulps_f32, ulps_f64};
 pub use labelsmooth::verify::sample::{ADVERSARIAL, EDGES, Rng, labels, logit, params, weights};
