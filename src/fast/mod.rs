@@ -1,1 +1,1098 @@
-//! The production fast path: fused, rayon-parallel loss and gradient.
+//! The production fast path: fused, vectorised, rayon-parallel loss and gradient.
+//!
+//! A [`Loss`] is built once from a validated [`Smoothing`], a [`Reduction`] and optional
+//! [`Weights`]; each batch is then evaluated with [`Loss::forward`] (the loss) or
+//! [`Loss::forward_backward`] (the loss and its gradient with respect to the logits, written
+//! into a caller buffer and scaled for the reduction). Logits are `f32` or `f64`, row-major
+//! `B x N`; labels are [`Dense`] (`u8`, `bool`, `f32` or `f64`, each 0 or 1) or sparse
+//! [`Csr`] (per-row sorted positive class indices), for which no dense target row is ever
+//! built.
+//!
+//! # Semantics
+//! Exactly the crate's formulas (see the crate docs): the same targets, weights and
+//! reductions as [`crate::Problem`] and the reference, evaluated by other means.
+//! - Sigmoid family: one fused pass per element, `softplus(±z)` and `sigmoid(z)` from one
+//!   `exp(-|z|)`: loss `p softplus(-z) + q softplus(z)`, gradient `q s - p (1 - s)`, with
+//!   `p = w pi t` and `q = w (1 - t)` per-row closed forms.
+//! - Softmax family: a pass for `m = max z` (and its first index `j`), a pass for
+//!   `r = sum_{k != j} exp(z_k - m)` and `sum c_k (m - z_k)` (storing `exp(z_k - m)` into
+//!   the gradient buffer), and, for the gradient, a pass `g_k = e_k S/(1+r) - c_k`; the
+//!   target `c_k = w_k q_k` is a per-row closed form (`(1-eps)/n + eps/N` on positives of
+//!   `ml_uniform`, ...). `g_j` is `(S - c_j - c_j r)/(1 + r)`, free of cancellation.
+//! - ZLPR: a pass for the largest term of each half, a pass for the sums of both halves, a
+//!   pass for the gradient (which needs both sums: ZLPR cannot be one pass).
+//!
+//! `exp` and `log1p` are branch-free polynomials that vectorise (module `math`); loss terms
+//! are summed in `f64` lanes, folded per block with a compensated sum, so the `f32` loss
+//! carries almost no summation error. Per-row scalars (`log1p(r)`, `S/(1+r)`) are `f64`.
+//!
+//! # Accuracy
+//! [`ulp_budget`] gives the largest error of the per-row loss and of each gradient entry,
+//! in ulps of the exact value of the same inputs (parameters rounded once to the logit
+//! type), checked against the MPFR reference by `tests/fast_accuracy.rs`; gradient entries
+//! within the same number of units of round-off of their larger term also pass (they cross
+//! zero), as for [`crate::ulp_budget`].
+//!
+//! # Non-finite logits and invalid labels
+//! Checking every logit with a branch would cost a compare per element, so the kernels
+//! accumulate `z - z` in lanes alongside their first pass (0 for every finite `z`, NaN for
+//! NaN or ±inf), and test the lanes once per row; only a row that fails is scanned again to
+//! name the column. Labels are checked the same way (a lane-wise "invalid" flag). Errors are
+//! [`Error::NanLogit`], [`Error::InfiniteLogit`], [`Error::InvalidLabel`],
+//! [`Error::NoPositiveLabel`], [`Error::SeveralPositives`], for the lowest failing row
+//! whatever the thread count. On error the gradient buffer holds unspecified (finite or
+//! not) values. Every finite logit gives a finite loss and gradient wherever the exact
+//! value is representable.
+//!
+//! # Parallelism and determinism
+//! Rows are split into fixed-size chunks (a fixed number of elements, independent of the
+//! thread count) run by rayon; per-row losses are written to their slot and the reduction
+//! sums them in row order, so results are bit-identical for any number of threads. Small
+//! batches run on the calling thread.
+//!
+//! # Vectorisation
+//! With [`Dispatch::Auto`] each chunk runs through `pulp`'s runtime dispatch, compiled for
+//! AVX2 and FMA where the CPU has them; [`Dispatch::Portable`] (or the environment variable
+//! `LABELSMOOTH_PORTABLE=1`) runs the same code compiled for the baseline target. No fused
+//! multiply-add is ever formed, so both give the same bits.
+//!
+//! # Example
+//! ```
+//! use labelsmooth::fast::{Dense, Loss};
+//! use labelsmooth::{Reduction, Scheme, Smoothing, Weights};
+//!
+//! let smoothing = Smoothing::with_eps(Scheme::BceSymmetric, 0.1)?;
+//! let loss = Loss::new(&smoothing, Reduction::MeanOverRows, &Weights::default())?;
+//! let logits = [0.5f32, -2.0, 1.0, 3.0, 0.0, -1.0];
+//! let labels = [1u8, 0, 1, 0, 0, 1];
+//! let mut grad = [0f32; 6];
+//! let value = loss.forward_backward(&logits, &Dense::new(3, &labels), &mut grad)?;
+//! assert!(value.reduced().is_some_and(|l| l > 0.0));
+//! # Ok::<(), labelsmooth::Error>(())
+//! ```
+
+pub mod budget;
+mod kernel;
+mod math;
+
+use rayon::prelude::*;
+
+use crate::error::Error;
+use crate::problem::{Reduction, Weights};
+use crate::scheme::{Family, Param, Scheme, Smoothing, check_entries};
+
+pub use budget::ulp_budget;
+pub use kernel::DenseLabel;
+pub use math::Real;
+
+use kernel::{
+    Acc, BinPlain, BinWeighted, Check, Const, Extremes, Half, RowFault, SoftPlain, SoftSums,
+    SoftWeighted,
+};
+
+/// Elements per parallel chunk (rows are never split; a chunk has at least one row).
+const CHUNK_ELEMENTS: usize = 16 * 1024;
+/// Batches with fewer elements run on the calling thread.
+const PARALLEL_MIN: usize = 32 * 1024;
+
+/// How the kernels are compiled and chosen at run time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Dispatch {
+    /// The best instruction set the CPU has (AVX2/FMA on x86-64), unless the environment
+    /// variable `LABELSMOOTH_PORTABLE` is `1`.
+    #[default]
+    Auto,
+    /// The baseline target only (SSE2 on x86-64): the portable fallback.
+    Portable,
+}
+
+/// Dense labels of a batch: `B x N` values, row-major, each 0 or 1.
+#[derive(Debug, Clone, Copy)]
+pub struct Dense<'a, L> {
+    classes: usize,
+    labels: &'a [L],
+}
+
+impl<'a, L: DenseLabel> Dense<'a, L> {
+    /// `labels` as rows of `classes` entries (checked against the logits per batch).
+    pub fn new(classes: usize, labels: &'a [L]) -> Self {
+        Dense { classes, labels }
+    }
+}
+
+/// Sparse labels: row `r`'s positive classes are `indices[offsets[r]..offsets[r + 1]]`,
+/// strictly increasing and below `classes` (compressed sparse rows).
+#[derive(Debug, Clone, Copy)]
+pub struct Csr<'a> {
+    classes: usize,
+    offsets: &'a [usize],
+    indices: &'a [u32],
+}
+
+impl<'a> Csr<'a> {
+    /// Checks the structure: `offsets` starts at 0, never decreases and ends at
+    /// `indices.len()`; each row's indices are strictly increasing and below `classes`.
+    ///
+    /// # Errors
+    /// [`Error::EmptyBatch`] for no offsets; [`Error::LengthMismatch`] (parameter
+    /// `"indices"`) when the last offset is not `indices.len()`; [`Error::InvalidLabel`]
+    /// naming the row and position for a decreasing offset (`column` is the offset's
+    /// position), an index out of range, unsorted or repeated (`column` is the index).
+    pub fn new(classes: usize, offsets: &'a [usize], indices: &'a [u32]) -> Result<Self, Error> {
+        let Some((&first, _)) = offsets.split_first() else {
+            return Err(Error::EmptyBatch { rows: 0, classes });
+        };
+        let last = offsets.last().copied().unwrap_or(0);
+        if first != 0 || last != indices.len() {
+            return Err(Error::LengthMismatch {
+                parameter: "indices",
+                len: indices.len(),
+                classes: last.saturating_sub(first),
+            });
+        }
+        for (row, pair) in offsets.windows(2).enumerate() {
+            let (a, b) = (pair[0], pair[1]);
+            let Some(row_indices) = indices.get(a..b) else {
+                return Err(Error::InvalidLabel {
+                    row,
+                    column: row + 1,
+                    value: format!("offset {b} is below the previous offset {a}"),
+                });
+            };
+            let mut previous: Option<u32> = None;
+            for &k in row_indices {
+                let column = k as usize;
+                if column >= classes {
+                    return Err(Error::InvalidLabel {
+                        row,
+                        column,
+                        value: format!("index {k} out of range for {classes} classes"),
+                    });
+                }
+                if previous.is_some_and(|p| p >= k) {
+                    return Err(Error::InvalidLabel {
+                        row,
+                        column,
+                        value: format!("index {k} not above the previous index of the row"),
+                    });
+                }
+                previous = Some(k);
+            }
+        }
+        Ok(Csr {
+            classes,
+            offsets,
+            indices,
+        })
+    }
+
+    /// The positive classes of row `row` (empty past the end).
+    pub fn row(&self, row: usize) -> &'a [u32] {
+        match (self.offsets.get(row), self.offsets.get(row + 1)) {
+            (Some(&a), Some(&b)) => self.indices.get(a..b).unwrap_or(&[]),
+            _ => &[],
+        }
+    }
+}
+
+/// One row's labels as the kernels see them.
+#[derive(Clone, Copy)]
+enum RowRef<'a, L> {
+    Dense(&'a [L]),
+    Sparse(&'a [u32]),
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// Labels of a batch: [`Dense`] or [`Csr`].
+pub trait Labels: Sync + sealed::Sealed {
+    /// The dense label type (`bool` for sparse labels, unused).
+    #[doc(hidden)]
+    type Item: DenseLabel;
+    /// N.
+    fn classes(&self) -> usize;
+    /// B, or `None` when the dense length is not a whole number of rows (the length of the
+    /// short last row is then `len % N`).
+    fn rows(&self) -> Result<usize, usize>;
+    #[doc(hidden)]
+    #[allow(private_interfaces)]
+    fn row(&self, row: usize) -> RowRef<'_, Self::Item>;
+}
+
+impl<L: DenseLabel> sealed::Sealed for Dense<'_, L> {}
+impl sealed::Sealed for Csr<'_> {}
+
+impl<L: DenseLabel> Labels for Dense<'_, L> {
+    type Item = L;
+    fn classes(&self) -> usize {
+        self.classes
+    }
+    fn rows(&self) -> Result<usize, usize> {
+        match self.labels.len().checked_rem(self.classes) {
+            Some(0) => Ok(self.labels.len() / self.classes),
+            Some(rest) => Err(rest),
+            None => Ok(0),
+        }
+    }
+    #[allow(private_interfaces)]
+    fn row(&self, row: usize) -> RowRef<'_, L> {
+        let start = row * self.classes;
+        RowRef::Dense(self.labels.get(start..start + self.classes).unwrap_or(&[]))
+    }
+}
+
+impl Labels for Csr<'_> {
+    type Item = bool;
+    fn classes(&self) -> usize {
+        self.classes
+    }
+    fn rows(&self) -> Result<usize, usize> {
+        Ok(self.offsets.len() - 1)
+    }
+    #[allow(private_interfaces)]
+    fn row(&self, row: usize) -> RowRef<'_, bool> {
+        RowRef::Sparse(Csr::row(self, row))
+    }
+}
+
+/// The loss of a batch: one value under a reduction, or one per row under
+/// [`Reduction::None`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value<T> {
+    /// The reduced loss.
+    Reduced(T),
+    /// One loss per row.
+    PerRow(Vec<T>),
+}
+
+impl<T: Copy> Value<T> {
+    /// The reduced loss (`None` for per-row values).
+    pub fn reduced(&self) -> Option<T> {
+        match self {
+            Value::Reduced(v) => Some(*v),
+            Value::PerRow(_) => None,
+        }
+    }
+
+    /// The per-row losses (`None` for a reduced value).
+    pub fn per_row(&self) -> Option<&[T]> {
+        match self {
+            Value::Reduced(_) => None,
+            Value::PerRow(v) => Some(v),
+        }
+    }
+}
+
+/// Per-class data of one precision, rounded once from the parameters.
+#[doc(hidden)]
+#[derive(Debug, Clone)]
+pub struct ClassData<T> {
+    eps: f64,
+    alpha: f64,
+    beta: f64,
+    class: Option<Vec<T>>,
+    pos: Option<Vec<T>>,
+    /// `eps u_k` of `ml_prior`.
+    prior: Option<Vec<T>>,
+}
+
+impl<T: Real> ClassData<T> {
+    fn new(smoothing: &Smoothing, weights: &Weights) -> Self {
+        let round = |p: &Param| T::from_param(p);
+        let eps = round(smoothing.eps()).to_f64();
+        let vector = |w: &Option<Vec<Param>>| w.as_ref().map(|w| w.iter().map(round).collect());
+        let prior = (smoothing.scheme() == Scheme::MlPrior).then(|| {
+            smoothing
+                .prior()
+                .iter()
+                .map(|u| T::from_f64(eps * round(u).to_f64()))
+                .collect()
+        });
+        ClassData {
+            eps,
+            alpha: round(smoothing.alpha()).to_f64(),
+            beta: round(smoothing.beta()).to_f64(),
+            class: vector(&weights.class),
+            pos: vector(&weights.pos),
+            prior,
+        }
+    }
+}
+
+/// Which precision's class data a logit type reads.
+#[doc(hidden)]
+pub trait Precise: Real {
+    fn data(loss: &Loss) -> &ClassData<Self>;
+}
+
+impl Precise for f32 {
+    fn data(loss: &Loss) -> &ClassData<f32> {
+        &loss.data32
+    }
+}
+
+impl Precise for f64 {
+    fn data(loss: &Loss) -> &ClassData<f64> {
+        &loss.data64
+    }
+}
+
+/// A smoothed multi-label loss, validated once and evaluated per batch.
+#[derive(Debug, Clone)]
+pub struct Loss {
+    scheme: Scheme,
+    reduction: Reduction,
+    /// N, when a per-class vector fixes it.
+    classes: Option<(usize, &'static str)>,
+    data32: ClassData<f32>,
+    data64: ClassData<f64>,
+    dispatch: Dispatch,
+}
+
+impl Loss {
+    /// Validates the weights and reduction against the scheme.
+    ///
+    /// # Errors
+    /// [`Error::WeightNotApplicable`] for positive weights outside the sigmoid family or any
+    /// weight with `zlpr`; [`Error::InvalidEntry`] for a negative or non-finite weight;
+    /// [`Error::LengthMismatch`] when the class weights, positive weights and prior differ
+    /// in length; [`Error::ReductionNotApplicable`] for [`Reduction::WeightedMean`] outside
+    /// the softmax family.
+    pub fn new(
+        smoothing: &Smoothing,
+        reduction: Reduction,
+        weights: &Weights,
+    ) -> Result<Self, Error> {
+        let scheme = smoothing.scheme();
+        let family = scheme.family();
+        let mut classes: Option<(usize, &'static str)> = None;
+        if scheme == Scheme::MlPrior {
+            classes = Some((smoothing.prior().len(), "prior"));
+        }
+        for (parameter, entries, applies) in [
+            ("class_weights", &weights.class, family != Family::Zlpr),
+            ("pos_weight", &weights.pos, family == Family::Sigmoid),
+        ] {
+            if let Some(entries) = entries {
+                if !applies {
+                    return Err(Error::WeightNotApplicable { scheme, parameter });
+                }
+                check_entries(parameter, entries)?;
+                match classes {
+                    Some((n, _)) if n != entries.len() => {
+                        return Err(Error::LengthMismatch {
+                            parameter,
+                            len: entries.len(),
+                            classes: n,
+                        });
+                    }
+                    _ => classes = Some((entries.len(), parameter)),
+                }
+            }
+        }
+        if reduction == Reduction::WeightedMean && family != Family::Softmax {
+            return Err(Error::ReductionNotApplicable {
+                reduction: reduction.name(),
+                reason: format!("{scheme} is not in the softmax family"),
+            });
+        }
+        let dispatch = match std::env::var("LABELSMOOTH_PORTABLE").as_deref() {
+            Ok("1") => Dispatch::Portable,
+            _ => Dispatch::Auto,
+        };
+        Ok(Loss {
+            scheme,
+            reduction,
+            classes,
+            data32: ClassData::new(smoothing, weights),
+            data64: ClassData::new(smoothing, weights),
+            dispatch,
+        })
+    }
+
+    /// The same loss with the given dispatch.
+    #[must_use]
+    pub fn with_dispatch(mut self, dispatch: Dispatch) -> Self {
+        self.dispatch = dispatch;
+        self
+    }
+
+    /// The dispatch in use.
+    pub fn dispatch(&self) -> Dispatch {
+        self.dispatch
+    }
+
+    /// The scheme.
+    pub fn scheme(&self) -> Scheme {
+        self.scheme
+    }
+
+    /// The reduction.
+    pub fn reduction(&self) -> Reduction {
+        self.reduction
+    }
+
+    /// The loss of a batch: `logits` row-major `B x N`, `labels` with the same `B` and `N`.
+    ///
+    /// # Errors
+    /// Shapes: [`Error::EmptyBatch`], [`Error::RaggedRow`], [`Error::RowCountMismatch`],
+    /// [`Error::LengthMismatch`] (per-class vectors of another N), [`Error::TooFewClasses`].
+    /// Values: [`Error::NanLogit`], [`Error::InfiniteLogit`], [`Error::InvalidLabel`],
+    /// [`Error::NoPositiveLabel`], [`Error::SeveralPositives`]; and
+    /// [`Error::ReductionNotApplicable`] for a weighted mean over rows with several positives
+    /// or true-class weights summing to 0.
+    pub fn forward<T: Precise, Y: Labels>(
+        &self,
+        logits: &[T],
+        labels: &Y,
+    ) -> Result<Value<T>, Error> {
+        self.run::<T, Y, false>(logits, labels, &mut [])
+    }
+
+    /// The loss of a batch and its gradient with respect to the logits, written into `grad`
+    /// (as long as `logits`), scaled for the reduction (unscaled per-row gradients for
+    /// [`Reduction::None`]).
+    ///
+    /// # Errors
+    /// As [`Loss::forward`]; [`Error::LengthMismatch`] (parameter `"gradient"`, `classes`
+    /// holding the expected length) when `grad` is not as long as `logits`.
+    pub fn forward_backward<T: Precise, Y: Labels>(
+        &self,
+        logits: &[T],
+        labels: &Y,
+        grad: &mut [T],
+    ) -> Result<Value<T>, Error> {
+        if grad.len() != logits.len() {
+            return Err(Error::LengthMismatch {
+                parameter: "gradient",
+                len: grad.len(),
+                classes: logits.len(),
+            });
+        }
+        self.run::<T, Y, true>(logits, labels, grad)
+    }
+
+    fn run<T: Precise, Y: Labels, const BACK: bool>(
+        &self,
+        logits: &[T],
+        labels: &Y,
+        grad: &mut [T],
+    ) -> Result<Value<T>, Error> {
+        let classes = labels.classes();
+        let scheme = self.scheme;
+        if classes == 0 || logits.is_empty() {
+            return Err(Error::EmptyBatch {
+                rows: logits.len().checked_div(classes).unwrap_or(0),
+                classes,
+            });
+        }
+        if logits.len() % classes != 0 {
+            return Err(Error::RaggedRow {
+                what: "logits",
+                row: logits.len() / classes,
+                len: logits.len() % classes,
+                expected: classes,
+            });
+        }
+        let rows = logits.len() / classes;
+        let label_rows = labels.rows().map_err(|len| Error::RaggedRow {
+            what: "labels",
+            row: rows,
+            len,
+            expected: classes,
+        })?;
+        if label_rows != rows {
+            return Err(Error::RowCountMismatch {
+                logits: rows,
+                labels: label_rows,
+            });
+        }
+        if let Some((n, parameter)) = self.classes
+            && n != classes
+        {
+            return Err(Error::LengthMismatch {
+                parameter,
+                len: n,
+                classes,
+            });
+        }
+        if classes < scheme.min_classes() {
+            return Err(Error::TooFewClasses {
+                scheme,
+                classes,
+                min: scheme.min_classes(),
+            });
+        }
+        let data = T::data(self);
+        let divisor = match self.reduction {
+            Reduction::None => None,
+            Reduction::Sum => Some(1.0),
+            Reduction::MeanOverRows => Some(rows as f64),
+            Reduction::MeanOverElements => Some(rows as f64 * classes as f64),
+            Reduction::WeightedMean => Some(self.weighted_divisor(data, labels, rows)?),
+        };
+        let scale = divisor.map_or(1.0, |d| 1.0 / d);
+        let ctx = Ctx::new(scheme, data, classes, scale);
+        let mut losses = vec![0.0f64; rows];
+        let rows_per_chunk = (CHUNK_ELEMENTS / classes).max(1);
+        let chunk = |first: usize, out: &mut [f64], g: &mut [T]| -> Result<(), (usize, Error)> {
+            self.chunk::<T, Y, BACK>(&ctx, logits, labels, first, out, g)
+        };
+        let parallel = rows > rows_per_chunk
+            && rows * classes >= PARALLEL_MIN
+            && rayon::current_num_threads() > 1;
+        let failure = if !parallel {
+            chunk(0, &mut losses, grad).err()
+        } else if BACK {
+            losses
+                .par_chunks_mut(rows_per_chunk)
+                .zip(grad.par_chunks_mut(rows_per_chunk * classes))
+                .enumerate()
+                .filter_map(|(i, (out, g))| chunk(i * rows_per_chunk, out, g).err())
+                .min_by_key(|(row, _)| *row)
+        } else {
+            losses
+                .par_chunks_mut(rows_per_chunk)
+                .enumerate()
+                .filter_map(|(i, out)| chunk(i * rows_per_chunk, out, &mut []).err())
+                .min_by_key(|(row, _)| *row)
+        };
+        if let Some((_, error)) = failure {
+            return Err(error);
+        }
+        Ok(match divisor {
+            None => Value::PerRow(losses.into_iter().map(T::from_f64).collect()),
+            Some(d) => {
+                let mut total = Acc::new();
+                for l in losses {
+                    total.add(l);
+                }
+                Value::Reduced(T::from_f64(total.total() / d))
+            }
+        })
+    }
+
+    /// The sum over rows of the true class's weight.
+    fn weighted_divisor<T: Real, Y: Labels>(
+        &self,
+        data: &ClassData<T>,
+        labels: &Y,
+        rows: usize,
+    ) -> Result<f64, Error> {
+        let not_applicable = |reason: String| Error::ReductionNotApplicable {
+            reduction: Reduction::WeightedMean.name(),
+            reason,
+        };
+        let mut total = Acc::new();
+        let mut positive = false;
+        for row in 0..rows {
+            let several = || {
+                not_applicable(format!(
+                    "row {row} has several positive labels; the weighted mean needs one per row"
+                ))
+            };
+            let k = match labels.row(row) {
+                RowRef::Sparse(&[k]) => k as usize,
+                RowRef::Sparse([]) => {
+                    return Err(Error::NoPositiveLabel {
+                        scheme: self.scheme,
+                        row,
+                    });
+                }
+                RowRef::Sparse(_) => return Err(several()),
+                RowRef::Dense(y) => {
+                    if let Some(column) = y.iter().position(|v| !v.valid()) {
+                        return Err(Error::InvalidLabel {
+                            row,
+                            column,
+                            value: y[column].describe(),
+                        });
+                    }
+                    let mut hits = y.iter().enumerate().filter(|(_, v)| v.positive());
+                    match (hits.next(), hits.next()) {
+                        (Some((k, _)), None) => k,
+                        (None, _) => {
+                            return Err(Error::NoPositiveLabel {
+                                scheme: self.scheme,
+                                row,
+                            });
+                        }
+                        _ => return Err(several()),
+                    }
+                }
+            };
+            let w = data
+                .class
+                .as_ref()
+                .and_then(|w| w.get(k))
+                .map_or(1.0, |w| w.to_f64());
+            positive |= w > 0.0;
+            total.add(w);
+        }
+        if !positive {
+            return Err(not_applicable(
+                "the rows' true-class weights sum to 0".to_owned(),
+            ));
+        }
+        Ok(total.total())
+    }
+
+    fn chunk<T: Precise, Y: Labels, const BACK: bool>(
+        &self,
+        ctx: &Ctx<'_, T>,
+        logits: &[T],
+        labels: &Y,
+        first: usize,
+        out: &mut [f64],
+        grad: &mut [T],
+    ) -> Result<(), (usize, Error)> {
+        let op = ChunkOp::<T, Y, BACK> {
+            ctx,
+            logits,
+            labels,
+            first,
+            out,
+            grad,
+        };
+        let fault = match self.dispatch {
+            Dispatch::Portable => op.run(),
+            Dispatch::Auto => pulp::Arch::new().dispatch(op),
+        };
+        match fault {
+            Ok(()) => Ok(()),
+            Err((row, fault)) => {
+                let n = ctx.classes;
+                let z = logits.get(row * n..(row + 1) * n).unwrap_or(&[]);
+                Err((row, self.describe(fault, row, z, labels.row(row))))
+            }
+        }
+    }
+
+    /// The typed error of a row fault, naming the column where there is one.
+    fn describe<T: Real, L: DenseLabel>(
+        &self,
+        fault: RowFault,
+        row: usize,
+        z: &[T],
+        labels: RowRef<'_, L>,
+    ) -> Error {
+        let scheme = self.scheme;
+        match fault {
+            RowFault::NonFinite => {
+                let column = z
+                    .iter()
+                    .position(|x| !(x.abs() <= T::MAX))
+                    .unwrap_or_default();
+                let value = z.get(column).map_or(f64::NAN, |x| x.to_f64());
+                if value.is_nan() {
+                    Error::NanLogit { row, column }
+                } else {
+                    Error::InfiniteLogit { row, column, value }
+                }
+            }
+            RowFault::BadLabel => {
+                let (column, value) = match labels {
+                    RowRef::Dense(y) => {
+                        let column = y.iter().position(|v| !v.valid()).unwrap_or_default();
+                        (
+                            column,
+                            y.get(column).map(|v| v.describe()).unwrap_or_default(),
+                        )
+                    }
+                    RowRef::Sparse(_) => (0, String::new()),
+                };
+                Error::InvalidLabel { row, column, value }
+            }
+            RowFault::NoPositive => Error::NoPositiveLabel { scheme, row },
+            RowFault::Several(positives) => Error::SeveralPositives {
+                scheme,
+                row,
+                positives,
+            },
+        }
+    }
+}
+
+/// Everything a row kernel needs besides the row.
+struct Ctx<'a, T> {
+    scheme: Scheme,
+    classes: usize,
+    /// `1 / divisor` of the reduction.
+    scale: f64,
+    class: Option<&'a [T]>,
+    pos: Option<&'a [T]>,
+    prior: Option<&'a [T]>,
+    eps: f64,
+    /// Sigmoid family and ZLPR: `(taken, given)`, targets `1 - taken` and `given`.
+    shifts: (f64, f64),
+}
+
+impl<'a, T: Real> Ctx<'a, T> {
+    fn new(scheme: Scheme, data: &'a ClassData<T>, classes: usize, scale: f64) -> Self {
+        let eps = data.eps;
+        let big_n = classes as f64;
+        let shifts = match scheme {
+            Scheme::BceHalf => (eps / 2.0, eps / 2.0),
+            Scheme::BcePerClass => (eps - eps / big_n, eps / big_n),
+            Scheme::BceSymmetric => (eps, eps),
+            _ => (data.alpha, data.beta),
+        };
+        Ctx {
+            scheme,
+            classes,
+            scale,
+            class: data.class.as_deref(),
+            pos: data.pos.as_deref(),
+            prior: data.prior.as_deref(),
+            eps,
+            shifts,
+        }
+    }
+
+    /// `(pos, neg)` targets of a softmax-family row with `n` positives.
+    fn soft_targets(&self, n: usize) -> (f64, f64) {
+        let (eps, big_n, nf) = (self.eps, self.classes as f64, n as f64);
+        match self.scheme {
+            Scheme::Uniform => ((1.0 - eps) + eps / big_n, eps / big_n),
+            Scheme::Others => (
+                1.0 - eps,
+                eps / (self.classes.saturating_sub(1).max(1) as f64),
+            ),
+            Scheme::ClassyVision => {
+                let neg = eps / big_n;
+                ((1.0 + neg) / (1.0 + eps), neg / (1.0 + eps))
+            }
+            Scheme::MlComplement if n == self.classes => (1.0 / nf, 0.0),
+            Scheme::MlComplement => ((1.0 - eps) / nf, eps / (big_n - nf)),
+            // ml_uniform; ml_prior's positive share (its eps u_k is per class).
+            Scheme::MlPrior => ((1.0 - eps) / nf, 0.0),
+            _ => ((1.0 - eps) / nf + eps / big_n, eps / big_n),
+        }
+    }
+}
+
+/// A chunk of rows, run under `pulp`'s dispatch.
+struct ChunkOp<'a, 'c, T, Y, const BACK: bool> {
+    ctx: &'a Ctx<'c, T>,
+    logits: &'a [T],
+    labels: &'a Y,
+    first: usize,
+    out: &'a mut [f64],
+    grad: &'a mut [T],
+}
+
+impl<T: Real, Y: Labels, const BACK: bool> pulp::WithSimd for ChunkOp<'_, '_, T, Y, BACK> {
+    type Output = Result<(), (usize, RowFault)>;
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _: S) -> Self::Output {
+        self.run()
+    }
+}
+
+impl<T: Real, Y: Labels, const BACK: bool> ChunkOp<'_, '_, T, Y, BACK> {
+    #[inline(always)]
+    fn run(self) -> Result<(), (usize, RowFault)> {
+        let n = self.ctx.classes;
+        let family = self.ctx.scheme.family();
+        for (i, loss) in self.out.iter_mut().enumerate() {
+            let row = self.first + i;
+            let z = &self.logits[row * n..(row + 1) * n];
+            let g: &mut [T] = if BACK {
+                &mut self.grad[i * n..(i + 1) * n]
+            } else {
+                &mut []
+            };
+            let y = self.labels.row(row);
+            let value = match family {
+                Family::Sigmoid => sigmoid_row::<T, _, BACK>(self.ctx, z, g, y),
+                Family::Softmax => softmax_row::<T, _, BACK>(self.ctx, z, g, y),
+                Family::Zlpr => zlpr_row::<T, _, BACK>(self.ctx, z, g, y),
+            };
+            *loss = value.map_err(|fault| (row, fault))?;
+        }
+        Ok(())
+    }
+}
+
+/// Calls `f(range, positive)` for the segments of a row: the whole row with its dense
+/// labels, or the runs between sparse positives and the positives themselves.
+macro_rules! segments {
+    ($labels:expr, $n:expr, |$range:ident, $src:ident| $body:expr) => {
+        match $labels {
+            RowRef::Dense(y) => {
+                let $range = 0..$n;
+                let $src = kernel::Dense(y);
+                $body;
+            }
+            RowRef::Sparse(positives) => {
+                let mut previous = 0usize;
+                for &p in positives {
+                    let p = p as usize;
+                    {
+                        let $range = previous..p;
+                        let $src = Const(false);
+                        $body;
+                    }
+                    {
+                        let $range = p..p + 1;
+                        let $src = Const(true);
+                        $body;
+                    }
+                    previous = p + 1;
+                }
+                let $range = previous..$n;
+                let $src = Const(false);
+                $body;
+            }
+        }
+    };
+}
+
+#[inline(always)]
+fn sigmoid_row<T: Real, L: DenseLabel, const BACK: bool>(
+    ctx: &Ctx<'_, T>,
+    z: &[T],
+    g: &mut [T],
+    labels: RowRef<'_, L>,
+) -> Result<f64, RowFault> {
+    let (taken, given) = ctx.shifts;
+    let s = ctx.scale;
+    let r = T::from_f64;
+    // Positives: t = 1 - taken, 1 - t = taken; negatives: t = given, 1 - t = 1 - given.
+    let plain = BinPlain {
+        pos: [r(1.0 - taken), r(taken), r((1.0 - taken) * s), r(taken * s)],
+        neg: [r(given), r(1.0 - given), r(given * s), r((1.0 - given) * s)],
+    };
+    let mut acc = Acc::new();
+    let mut check = Check::new();
+    let mut bad = false;
+    let n = ctx.classes;
+    if ctx.class.is_none() && ctx.pos.is_none() {
+        segments!(labels, n, |range, src| kernel::sigmoid_segment::<
+            T,
+            _,
+            _,
+            BACK,
+        >(
+            z, g, range, src, plain, &mut acc, &mut check, &mut bad
+        ));
+    } else {
+        let c = BinWeighted {
+            plain,
+            class: ctx.class,
+            pos: ctx.pos,
+        };
+        segments!(labels, n, |range, src| kernel::sigmoid_segment::<
+            T,
+            _,
+            _,
+            BACK,
+        >(
+            z, g, range, src, c, &mut acc, &mut check, &mut bad
+        ));
+    }
+    if !check.ok() {
+        return Err(RowFault::NonFinite);
+    }
+    if bad {
+        return Err(RowFault::BadLabel);
+    }
+    Ok(acc.total())
+}
+
+#[inline(always)]
+fn softmax_row<T: Real, L: DenseLabel, const BACK: bool>(
+    ctx: &Ctx<'_, T>,
+    z: &[T],
+    g: &mut [T],
+    labels: RowRef<'_, L>,
+) -> Result<f64, RowFault> {
+    let n = ctx.classes;
+    let positives = match labels {
+        RowRef::Dense(y) => {
+            let (count, ok) = kernel::count_dense(y);
+            if !ok {
+                return Err(RowFault::BadLabel);
+            }
+            count
+        }
+        RowRef::Sparse(p) => p.len(),
+    };
+    if positives == 0 {
+        return Err(RowFault::NoPositive);
+    }
+    if ctx.scheme.single_label() && positives > 1 {
+        return Err(RowFault::Several(positives));
+    }
+    let mut check = Check::new();
+    let (m, j) = kernel::max_argmax(z, &mut check);
+    if !check.ok() {
+        return Err(RowFault::NonFinite);
+    }
+    let (pos, neg) = ctx.soft_targets(positives);
+    let s = ctx.scale;
+    let r = T::from_f64;
+    let plain = SoftPlain {
+        pos: [r(pos), r(pos * s)],
+        neg: [r(neg), r(neg * s)],
+    };
+    let mut sums = SoftSums {
+        rest: Acc::new(),
+        linear: Acc::new(),
+        total: Acc::new(),
+    };
+    let weighted = SoftWeighted {
+        plain,
+        share: r(pos),
+        prior: ctx.prior,
+        class: ctx.class,
+        scale: r(s),
+    };
+    let plain_only = ctx.prior.is_none() && ctx.class.is_none();
+    if plain_only {
+        segments!(
+            labels,
+            n,
+            |range, src| kernel::softmax_sums::<T, _, _, BACK>(
+                z, g, range, src, plain, m, j, &mut sums
+            )
+        );
+    } else {
+        segments!(
+            labels,
+            n,
+            |range, src| kernel::softmax_sums::<T, _, _, BACK>(
+                z, g, range, src, weighted, m, j, &mut sums
+            )
+        );
+    }
+    let rest = sums.rest.total();
+    let total = sums.total.total();
+    let loss = sums.linear.total() + total * rest.ln_1p();
+    if BACK {
+        let a = r(total * s / (1.0 + rest));
+        if plain_only {
+            segments!(labels, n, |range, src| kernel::softmax_gradient(
+                g, range, src, plain, a
+            ));
+        } else {
+            segments!(labels, n, |range, src| kernel::softmax_gradient(
+                g, range, src, weighted, a
+            ));
+        }
+        let yj = match labels {
+            RowRef::Dense(y) => y.get(j).is_some_and(|v| v.positive()),
+            RowRef::Sparse(p) => p.binary_search(&(j as u32)).is_ok(),
+        };
+        let cj = if plain_only {
+            kernel::SoftCoef::at(plain, j, yj)[0]
+        } else {
+            kernel::SoftCoef::at(weighted, j, yj)[0]
+        }
+        .to_f64();
+        if let Some(gj) = g.get_mut(j) {
+            *gj = r(((total - cj) - cj * rest) / (1.0 + rest) * s);
+        }
+    }
+    Ok(loss)
+}
+
+#[inline(always)]
+fn zlpr_row<T: Real, L: DenseLabel, const BACK: bool>(
+    ctx: &Ctx<'_, T>,
+    z: &[T],
+    g: &mut [T],
+    labels: RowRef<'_, L>,
+) -> Result<f64, RowFault> {
+    let n = ctx.classes;
+    let mut ext = Extremes::new();
+    let mut check = Check::new();
+    let mut bad = false;
+    segments!(labels, n, |range, src| kernel::zlpr_extremes(
+        z, range, src, &mut ext, &mut check, &mut bad
+    ));
+    if !check.ok() {
+        return Err(RowFault::NonFinite);
+    }
+    if bad {
+        return Err(RowFault::BadLabel);
+    }
+    let (taken, given) = ctx.shifts;
+    let r = T::from_f64;
+    // Coefficients [negatives, positives], rounded once to T as the targets are.
+    let up_coef = [r(1.0 - given), r(taken)];
+    let down_coef = [r(given), r(1.0 - taken)];
+    let groups = [ext.of(0), ext.of(1)];
+    let plan = |coef: [T; 2], sign: f64| -> (Half<T>, Option<f64>) {
+        // The largest term a_g e^{x} of each group: x = sign z at its max (sign +1) or min.
+        let mut top: Option<(f64, usize, T, usize)> = None; // (log, index, x, group)
+        let mut x_max = f64::NEG_INFINITY;
+        for (gi, group) in groups.iter().enumerate() {
+            let (Some((hi, lo)), a) = (group, coef[gi]) else {
+                continue;
+            };
+            if !(a > T::ZERO) {
+                continue;
+            }
+            let (zv, at) = if sign > 0.0 { *hi } else { *lo };
+            let x = if sign > 0.0 { zv } else { -zv };
+            x_max = x_max.max(x.to_f64());
+            let y = x.to_f64() + a.to_f64().ln();
+            if top.is_none_or(|(best, best_at, _, _)| y > best || (y == best && at < best_at)) {
+                top = Some((y, at, x, gi));
+            }
+        }
+        match top {
+            Some((y, at, x, gi)) if y > 0.0 || x_max > T::EXP_HI.to_f64() - 2.0 => {
+                let a_top = coef[gi].to_f64();
+                let ratio = |a: T| r(a.to_f64() / a_top);
+                (
+                    Half {
+                        coef: [ratio(coef[0]), ratio(coef[1])],
+                        sign: r(sign),
+                        shift: x,
+                        skip: at,
+                    },
+                    Some(y),
+                )
+            }
+            _ => (
+                Half {
+                    coef,
+                    sign: r(sign),
+                    shift: T::ZERO,
+                    skip: usize::MAX,
+                },
+                None,
+            ),
+        }
+    };
+    let (up, up_top) = plan(up_coef, 1.0);
+    let (down, down_top) = plan(down_coef, -1.0);
+    let halves = [up, down];
+    let mut sums = [Acc::new(), Acc::new()];
+    segments!(labels, n, |range, src| kernel::zlpr_sums(
+        z, range, src, halves, &mut sums
+    ));
+    let [su, sd] = sums;
+    let finish = |sum: f64, top: Option<f64>| -> (f64, f64) {
+        match top {
+            Some(y) => {
+                let rest = sum + (-y).exp();
+                (y + rest.ln_1p(), 1.0 + rest)
+            }
+            None => (sum.ln_1p(), 1.0 + sum),
+        }
+    };
+    let (vu, du) = finish(su.total(), up_top);
+    let (vd, dd) = finish(sd.total(), down_top);
+    if BACK {
+        let inv = [r(ctx.scale / du), r(ctx.scale / dd)];
+        segments!(labels, n, |range, src| kernel::zlpr_gradient(
+            z, g, range, src, halves, inv
+        ));
+    }
+    Ok(vu + vd)
+}

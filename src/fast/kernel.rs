@@ -1,0 +1,730 @@
+//! Per-row kernels. Every loop runs over `chunks_exact(W)` of the row with `W` independent
+//! lanes, element functions that are branch-free (selects), and a scalar remainder that calls
+//! the very same element function, so a lane and the remainder give the same bits.
+//!
+//! A row is processed in *segments* `[start, end)` with one label source each: the whole row
+//! with the dense labels, or, for sparse labels, the runs of negatives between positive
+//! indices (a constant `false`) and the positives one by one (a constant `true`). No target
+//! row is ever stored.
+
+use std::ops::Range;
+
+use super::math::{Real, max, select, shifted_exp};
+
+/// Lanes per chunk.
+pub(crate) const W: usize = 16;
+/// Chunks summed in lanes before the lanes are folded into the compensated row total.
+const BLOCK: usize = 16;
+
+/// A dense label (`u8`, `bool`, `f32`, `f64`): 0 or 1.
+pub trait DenseLabel: Copy + Send + Sync + 'static {
+    /// Whether the label is 1 (meaningful only for valid labels).
+    fn positive(self) -> bool;
+    /// Whether the label is 0 or 1.
+    fn valid(self) -> bool;
+    /// The value as text, for error messages.
+    fn describe(self) -> String;
+}
+
+impl DenseLabel for u8 {
+    #[inline(always)]
+    fn positive(self) -> bool {
+        self != 0
+    }
+    #[inline(always)]
+    fn valid(self) -> bool {
+        self <= 1
+    }
+    fn describe(self) -> String {
+        self.to_string()
+    }
+}
+
+impl DenseLabel for bool {
+    #[inline(always)]
+    fn positive(self) -> bool {
+        self
+    }
+    #[inline(always)]
+    fn valid(self) -> bool {
+        true
+    }
+    fn describe(self) -> String {
+        self.to_string()
+    }
+}
+
+macro_rules! float_label {
+    ($t:ty) => {
+        impl DenseLabel for $t {
+            #[inline(always)]
+            fn positive(self) -> bool {
+                self == 1.0
+            }
+            #[inline(always)]
+            fn valid(self) -> bool {
+                self == 0.0 || self == 1.0
+            }
+            fn describe(self) -> String {
+                format!("{self:?}")
+            }
+        }
+    };
+}
+float_label!(f32);
+float_label!(f64);
+
+/// Where the labels of a segment come from.
+pub(crate) trait Source: Copy {
+    /// Whether class `k` (index within the row) is positive.
+    fn at(self, k: usize) -> bool;
+    /// Whether the label of class `k` is valid.
+    fn valid(self, k: usize) -> bool;
+}
+
+/// The dense labels of one row.
+#[derive(Clone, Copy)]
+pub(crate) struct Dense<'a, L>(pub(crate) &'a [L]);
+
+impl<L: DenseLabel> Source for Dense<'_, L> {
+    #[inline(always)]
+    fn at(self, k: usize) -> bool {
+        self.0[k].positive()
+    }
+    #[inline(always)]
+    fn valid(self, k: usize) -> bool {
+        self.0[k].valid()
+    }
+}
+
+/// Every class of the segment is positive (`true`) or negative (`false`).
+#[derive(Clone, Copy)]
+pub(crate) struct Const(pub(crate) bool);
+
+impl Source for Const {
+    #[inline(always)]
+    fn at(self, _: usize) -> bool {
+        self.0
+    }
+    #[inline(always)]
+    fn valid(self, _: usize) -> bool {
+        true
+    }
+}
+
+/// A chunk of `chunks_exact(W)` as an array.
+#[inline(always)]
+fn lanes<T: Real>(chunk: &[T]) -> [T; W] {
+    let mut a = [T::ZERO; W];
+    a.copy_from_slice(chunk);
+    a
+}
+
+/// Compensated sum of non-negative `f64` terms, fed a lane-chunk at a time: lanes for
+/// [`BLOCK`] chunks, then folded pairwise and added with Neumaier's compensation.
+pub(crate) struct Acc {
+    lanes: [f64; W],
+    chunks: usize,
+    sum: f64,
+    comp: f64,
+}
+
+impl Acc {
+    pub(crate) fn new() -> Self {
+        Acc {
+            lanes: [0.0; W],
+            chunks: 0,
+            sum: 0.0,
+            comp: 0.0,
+        }
+    }
+
+    #[inline(always)]
+    fn add_lanes<T: Real>(&mut self, terms: &[T; W]) {
+        for (l, t) in self.lanes.iter_mut().zip(terms) {
+            *l += t.to_f64();
+        }
+        self.chunks += 1;
+        if self.chunks == BLOCK {
+            self.flush();
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn add(&mut self, x: f64) {
+        let t = self.sum + x;
+        let err = if self.sum.abs() >= x.abs() {
+            (self.sum - t) + x
+        } else {
+            (x - t) + self.sum
+        };
+        // An overflowing sum (its exact value is out of range too) keeps no compensation.
+        self.comp += if t.is_finite() { err } else { 0.0 };
+        self.sum = t;
+    }
+
+    fn flush(&mut self) {
+        let mut v = self.lanes;
+        let mut n = W;
+        while n > 1 {
+            n /= 2;
+            for i in 0..n {
+                v[i] += v[i + n];
+            }
+        }
+        self.lanes = [0.0; W];
+        self.chunks = 0;
+        self.add(v[0]);
+    }
+
+    pub(crate) fn total(mut self) -> f64 {
+        self.flush();
+        self.sum + self.comp
+    }
+}
+
+/// A row's problems found by a kernel; the driver turns them into typed errors.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum RowFault {
+    /// A NaN or infinite logit somewhere in the row.
+    NonFinite,
+    /// An invalid dense label somewhere in the row.
+    BadLabel,
+    /// A softmax-family row without positives.
+    NoPositive,
+    /// A single-label scheme's row with this many positives.
+    Several(usize),
+}
+
+/// The finiteness check: lanes of `z - z`, 0 for finite `z`, NaN otherwise.
+pub(crate) struct Check<T>([T; W]);
+
+impl<T: Real> Check<T> {
+    pub(crate) fn new() -> Self {
+        Check([T::ZERO; W])
+    }
+    #[inline(always)]
+    fn lanes(&mut self, z: &[T; W]) {
+        for (c, &x) in self.0.iter_mut().zip(z) {
+            *c = *c + (x - x);
+        }
+    }
+    #[inline(always)]
+    fn one(&mut self, x: T) {
+        self.0[0] = self.0[0] + (x - x);
+    }
+    pub(crate) fn ok(&self) -> bool {
+        self.0.iter().all(|&c| c == T::ZERO)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Sigmoid family.
+
+/// The coefficients of one element of the sigmoid family: loss
+/// `p softplus(-z) + q softplus(z)`, gradient `qg s - pg (1 - s)`.
+pub(crate) trait BinCoef<T>: Copy {
+    /// `(p, q, pg, qg)` of class `k` with label `y`.
+    fn at(self, k: usize, y: bool) -> [T; 4];
+}
+
+/// Per-row constants without weights: `[t, 1-t, t scale, (1-t) scale]` for a positive and a
+/// negative label.
+#[derive(Clone, Copy)]
+pub(crate) struct BinPlain<T> {
+    pub(crate) pos: [T; 4],
+    pub(crate) neg: [T; 4],
+}
+
+impl<T: Real> BinCoef<T> for BinPlain<T> {
+    #[inline(always)]
+    fn at(self, _: usize, y: bool) -> [T; 4] {
+        [
+            select(y, self.pos[0], self.neg[0]),
+            select(y, self.pos[1], self.neg[1]),
+            select(y, self.pos[2], self.neg[2]),
+            select(y, self.pos[3], self.neg[3]),
+        ]
+    }
+}
+
+/// With class weights `w` and positive weights `pi` (each optional, full length N):
+/// `p = w pi t`, `q = w (1-t)`.
+#[derive(Clone, Copy)]
+pub(crate) struct BinWeighted<'a, T> {
+    pub(crate) plain: BinPlain<T>,
+    pub(crate) class: Option<&'a [T]>,
+    pub(crate) pos: Option<&'a [T]>,
+}
+
+impl<T: Real> BinCoef<T> for BinWeighted<'_, T> {
+    #[inline(always)]
+    fn at(self, k: usize, y: bool) -> [T; 4] {
+        let [p, q, pg, qg] = self.plain.at(k, y);
+        let w = self.class.map_or(T::ONE, |w| w[k]);
+        let pi = self.pos.map_or(T::ONE, |v| v[k]);
+        let wp = w * pi;
+        [wp * p, w * q, wp * pg, w * qg]
+    }
+}
+
+/// Loss term and gradient entry of one sigmoid-family element, sharing one `exp`.
+#[inline(always)]
+fn sigmoid_element<T: Real>(z: T, [p, q, pg, qg]: [T; 4]) -> (T, T) {
+    let e = (-z.abs()).exp();
+    let l = e.log1p_unit();
+    let zp = max(z, T::ZERO);
+    let zn = max(-z, T::ZERO);
+    let loss = p * (zn + l) + q * (zp + l);
+    let d = T::ONE / (T::ONE + e);
+    let small = e * d;
+    let neg = z < T::ZERO;
+    let s = select(neg, small, d);
+    let oms = select(neg, d, small);
+    (loss, qg * s - pg * oms)
+}
+
+/// One segment of a sigmoid-family row: loss terms into `acc`, gradient (when `BACK`) into
+/// `g[range]`; `z` and `g` are the whole row.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn sigmoid_segment<T: Real, Y: Source, C: BinCoef<T>, const BACK: bool>(
+    z: &[T],
+    g: &mut [T],
+    range: Range<usize>,
+    y: Y,
+    c: C,
+    acc: &mut Acc,
+    check: &mut Check<T>,
+    bad: &mut bool,
+) {
+    let start = range.start;
+    let zs = &z[range.clone()];
+    let mut gs: &mut [T] = if BACK { &mut g[range] } else { &mut [] };
+    let chunks = zs.chunks_exact(W);
+    let rest = chunks.remainder();
+    let mut invalid = [false; W];
+    for (ci, zc) in chunks.enumerate() {
+        let zc = &lanes(zc);
+        let base = start + ci * W;
+        let mut loss = [T::ZERO; W];
+        let mut grad = [T::ZERO; W];
+        for i in 0..W {
+            let k = base + i;
+            invalid[i] |= !y.valid(k);
+            let (l, gk) = sigmoid_element(zc[i], c.at(k, y.at(k)));
+            loss[i] = l;
+            grad[i] = gk;
+        }
+        check.lanes(zc);
+        acc.add_lanes(&loss);
+        if BACK {
+            let (head, tail) = std::mem::take(&mut gs).split_at_mut(W);
+            head.copy_from_slice(&grad);
+            gs = tail;
+        }
+    }
+    let base = start + zs.len() - rest.len();
+    for (i, &zk) in rest.iter().enumerate() {
+        let k = base + i;
+        invalid[0] |= !y.valid(k);
+        let (l, gk) = sigmoid_element(zk, c.at(k, y.at(k)));
+        check.one(zk);
+        acc.add(l.to_f64());
+        if BACK {
+            gs[i] = gk;
+        }
+    }
+    *bad |= invalid.iter().any(|&b| b);
+}
+
+// ---------------------------------------------------------------------------------------
+// Softmax family.
+
+/// The coefficient `c_k = w_k q_k` of `-log p_k`, and the same times the reduction's scale.
+pub(crate) trait SoftCoef<T>: Copy {
+    /// `(c, c scale)` of class `k` with label `y`.
+    fn at(self, k: usize, y: bool) -> [T; 2];
+}
+
+/// Targets `pos`/`neg` (and the scaled ones) without per-class data.
+#[derive(Clone, Copy)]
+pub(crate) struct SoftPlain<T> {
+    pub(crate) pos: [T; 2],
+    pub(crate) neg: [T; 2],
+}
+
+impl<T: Real> SoftCoef<T> for SoftPlain<T> {
+    #[inline(always)]
+    fn at(self, _: usize, y: bool) -> [T; 2] {
+        [
+            select(y, self.pos[0], self.neg[0]),
+            select(y, self.pos[1], self.neg[1]),
+        ]
+    }
+}
+
+/// With class weights and/or `ml_prior`'s per-class `eps u_k`: `q = share y + eps u_k`.
+#[derive(Clone, Copy)]
+pub(crate) struct SoftWeighted<'a, T> {
+    pub(crate) plain: SoftPlain<T>,
+    /// `(1-eps)/n` when `prior` is given.
+    pub(crate) share: T,
+    pub(crate) prior: Option<&'a [T]>,
+    pub(crate) class: Option<&'a [T]>,
+    pub(crate) scale: T,
+}
+
+impl<T: Real> SoftCoef<T> for SoftWeighted<'_, T> {
+    #[inline(always)]
+    fn at(self, k: usize, y: bool) -> [T; 2] {
+        let [q, qs] = match self.prior {
+            Some(u) => {
+                let b = u[k];
+                let q = select(y, self.share + b, b);
+                [q, q * self.scale]
+            }
+            None => self.plain.at(k, y),
+        };
+        match self.class {
+            Some(w) => [w[k] * q, w[k] * qs],
+            None => [q, qs],
+        }
+    }
+}
+
+/// `max z` and the first index reaching it, with the finiteness check.
+#[inline(always)]
+pub(crate) fn max_argmax<T: Real>(z: &[T], check: &mut Check<T>) -> (T, usize) {
+    let chunks = z.chunks_exact(W);
+    let rest = chunks.remainder();
+    let mut m = [-T::MAX; W];
+    let mut at = [0usize; W];
+    for (ci, zc) in chunks.enumerate() {
+        let zc = &lanes(zc);
+        for i in 0..W {
+            let better = zc[i] > m[i];
+            m[i] = select(better, zc[i], m[i]);
+            at[i] = select(better, ci * W + i, at[i]);
+        }
+        check.lanes(zc);
+    }
+    let base = z.len() - rest.len();
+    for (i, &x) in rest.iter().enumerate() {
+        let better = x > m[0] || (x == m[0] && base + i < at[0]);
+        m[0] = select(better, x, m[0]);
+        at[0] = select(better, base + i, at[0]);
+        check.one(x);
+    }
+    let mut best = (m[0], at[0]);
+    for i in 1..W {
+        if m[i] > best.0 || (m[i] == best.0 && at[i] < best.1) {
+            best = (m[i], at[i]);
+        }
+    }
+    // Every logit equal to -MAX (or the row has only NaN): the first one.
+    if !(best.0 > -T::MAX) {
+        best.1 = 0;
+    }
+    best
+}
+
+/// Sums of the softmax row's second pass.
+pub(crate) struct SoftSums {
+    /// `sum_{k != j} exp(z_k - m)`.
+    pub(crate) rest: Acc,
+    /// `sum c_k (m - z_k)`.
+    pub(crate) linear: Acc,
+    /// `sum c_k`.
+    pub(crate) total: Acc,
+}
+
+/// `c (m - z)` for `m >= z`, halving first where `m - z` overflows.
+#[inline(always)]
+fn shift_times<T: Real>(m: T, z: T, c: T) -> T {
+    let d = m - z;
+    let ok = d <= T::MAX;
+    let halves = (m * T::HALF - z * T::HALF) * c;
+    select(ok, d * c, halves + halves)
+}
+
+/// Second pass of a softmax row over one segment: `exp(z - m)` (stored into `g` when
+/// `BACK`), the linear part of the loss and the sum of the coefficients.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn softmax_sums<T: Real, Y: Source, C: SoftCoef<T>, const BACK: bool>(
+    z: &[T],
+    g: &mut [T],
+    range: Range<usize>,
+    y: Y,
+    c: C,
+    m: T,
+    argmax: usize,
+    sums: &mut SoftSums,
+) {
+    let start = range.start;
+    let zs = &z[range.clone()];
+    let mut gs: &mut [T] = if BACK { &mut g[range] } else { &mut [] };
+    let chunks = zs.chunks_exact(W);
+    let rest = chunks.remainder();
+    for (ci, zc) in chunks.enumerate() {
+        let zc = &lanes(zc);
+        let base = start + ci * W;
+        let mut e = [T::ZERO; W];
+        let mut lin = [T::ZERO; W];
+        let mut cs = [T::ZERO; W];
+        for i in 0..W {
+            let k = base + i;
+            let [ck, _] = c.at(k, y.at(k));
+            let ek = shifted_exp(zc[i], m);
+            e[i] = ek;
+            lin[i] = shift_times(m, zc[i], ck);
+            cs[i] = ck;
+        }
+        if (base..base + W).contains(&argmax) {
+            e[argmax - base] = T::ZERO;
+        }
+        sums.rest.add_lanes(&e);
+        sums.linear.add_lanes(&lin);
+        sums.total.add_lanes(&cs);
+        if BACK {
+            let (head, tail) = std::mem::take(&mut gs).split_at_mut(W);
+            head.copy_from_slice(&e);
+            gs = tail;
+        }
+    }
+    let base = start + zs.len() - rest.len();
+    for (i, &zk) in rest.iter().enumerate() {
+        let k = base + i;
+        let [ck, _] = c.at(k, y.at(k));
+        let ek = select(k == argmax, T::ZERO, shifted_exp(zk, m));
+        sums.rest.add(ek.to_f64());
+        sums.linear.add(shift_times(m, zk, ck).to_f64());
+        sums.total.add(ck.to_f64());
+        if BACK {
+            gs[i] = ek;
+        }
+    }
+}
+
+/// Third pass of a softmax row over one segment: `g_k = e_k a - c_k scale`, with `e_k` as
+/// left in `g` by [`softmax_sums`] and `a = S scale / (1 + r)`.
+#[inline(always)]
+pub(crate) fn softmax_gradient<T: Real, Y: Source, C: SoftCoef<T>>(
+    g: &mut [T],
+    range: Range<usize>,
+    y: Y,
+    c: C,
+    a: T,
+) {
+    let start = range.start;
+    let gs = &mut g[range];
+    let tail_start = start + gs.len() - gs.len() % W;
+    let mut chunks = gs.chunks_exact_mut(W);
+    for (ci, gc) in chunks.by_ref().enumerate() {
+        let base = start + ci * W;
+        for (i, gk) in gc.iter_mut().enumerate() {
+            let k = base + i;
+            let [_, cs] = c.at(k, y.at(k));
+            *gk = *gk * a - cs;
+        }
+    }
+    for (i, gk) in chunks.into_remainder().iter_mut().enumerate() {
+        let k = tail_start + i;
+        let [_, cs] = c.at(k, y.at(k));
+        *gk = *gk * a - cs;
+    }
+}
+
+/// The positives of dense labels, and whether every label is valid.
+#[inline(always)]
+pub(crate) fn count_dense<L: DenseLabel>(labels: &[L]) -> (usize, bool) {
+    let chunks = labels.chunks_exact(W);
+    let rest = chunks.remainder();
+    let mut n = [0usize; W];
+    let mut bad = [false; W];
+    for yc in chunks {
+        for (i, &y) in yc.iter().enumerate() {
+            n[i] += usize::from(y.positive());
+            bad[i] |= !y.valid();
+        }
+    }
+    let mut total: usize = n.iter().sum();
+    let mut invalid = bad.iter().any(|&b| b);
+    for &y in rest {
+        total += usize::from(y.positive());
+        invalid |= !y.valid();
+    }
+    (total, !invalid)
+}
+
+// ---------------------------------------------------------------------------------------
+// ZLPR.
+
+/// Largest and smallest logit of each label group (index 0 negatives, 1 positives) and the
+/// first index reaching each.
+pub(crate) struct Extremes<T> {
+    max: [[T; W]; 2],
+    max_at: [[usize; W]; 2],
+    min: [[T; W]; 2],
+    min_at: [[usize; W]; 2],
+}
+
+impl<T: Real> Extremes<T> {
+    pub(crate) fn new() -> Self {
+        Extremes {
+            max: [[-T::MAX; W]; 2],
+            max_at: [[usize::MAX; W]; 2],
+            min: [[T::MAX; W]; 2],
+            min_at: [[usize::MAX; W]; 2],
+        }
+    }
+
+    #[inline(always)]
+    fn lane(&mut self, i: usize, k: usize, z: T, y: bool) {
+        for (group, member) in [(0, !y), (1, y)] {
+            let up = member && (z > self.max[group][i] || self.max_at[group][i] == usize::MAX);
+            self.max[group][i] = select(up, z, self.max[group][i]);
+            self.max_at[group][i] = select(up, k, self.max_at[group][i]);
+            let down = member && (z < self.min[group][i] || self.min_at[group][i] == usize::MAX);
+            self.min[group][i] = select(down, z, self.min[group][i]);
+            self.min_at[group][i] = select(down, k, self.min_at[group][i]);
+        }
+    }
+
+    /// `(max, its index), (min, its index)` of `group`, or `None` when it is empty.
+    pub(crate) fn of(&self, group: usize) -> Option<((T, usize), (T, usize))> {
+        let mut hi = (-T::MAX, usize::MAX);
+        let mut lo = (T::MAX, usize::MAX);
+        for i in 0..W {
+            let (m, a) = (self.max[group][i], self.max_at[group][i]);
+            if a != usize::MAX && (hi.1 == usize::MAX || m > hi.0 || (m == hi.0 && a < hi.1)) {
+                hi = (m, a);
+            }
+            let (m, a) = (self.min[group][i], self.min_at[group][i]);
+            if a != usize::MAX && (lo.1 == usize::MAX || m < lo.0 || (m == lo.0 && a < lo.1)) {
+                lo = (m, a);
+            }
+        }
+        (hi.1 != usize::MAX).then_some((hi, lo))
+    }
+}
+
+/// First ZLPR pass over one segment: the extremes per label group, the finiteness check and
+/// the label check.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn zlpr_extremes<T: Real, Y: Source>(
+    z: &[T],
+    range: Range<usize>,
+    y: Y,
+    ext: &mut Extremes<T>,
+    check: &mut Check<T>,
+    bad: &mut bool,
+) {
+    let start = range.start;
+    let zs = &z[range];
+    let chunks = zs.chunks_exact(W);
+    let rest = chunks.remainder();
+    let mut invalid = [false; W];
+    for (ci, zc) in chunks.enumerate() {
+        let zc = &lanes(zc);
+        let base = start + ci * W;
+        for i in 0..W {
+            let k = base + i;
+            invalid[i] |= !y.valid(k);
+            ext.lane(i, k, zc[i], y.at(k));
+        }
+        check.lanes(zc);
+    }
+    let base = start + zs.len() - rest.len();
+    for (i, &zk) in rest.iter().enumerate() {
+        let k = base + i;
+        invalid[0] |= !y.valid(k);
+        ext.lane(0, k, zk, y.at(k));
+        check.one(zk);
+    }
+    *bad |= invalid.iter().any(|&b| b);
+}
+
+/// One half of ZLPR, `log(1 + sum_k a_k e^{x_k})` with `x = sign z`: its terms are
+/// `coef_y exp(x_k - shift)` (0 where the coefficient is 0), `coef` the ratio of `a` to the
+/// largest term's `a` and `shift` that term's `x` when it exceeds 1 (the term at `skip` is
+/// then 1 and left out of the sum), else `a` itself and shift 0.
+#[derive(Clone, Copy)]
+pub(crate) struct Half<T> {
+    /// Coefficients of negatives and positives.
+    pub(crate) coef: [T; 2],
+    pub(crate) sign: T,
+    pub(crate) shift: T,
+    pub(crate) skip: usize,
+}
+
+impl<T: Real> Half<T> {
+    #[inline(always)]
+    fn term(self, z: T, y: bool) -> T {
+        let c = select(y, self.coef[1], self.coef[0]);
+        let t = c * shifted_exp(self.sign * z, self.shift);
+        select(c > T::ZERO, t, T::ZERO)
+    }
+}
+
+/// Second ZLPR pass over one segment: the sums of both halves' terms (the skipped ones
+/// left out).
+#[inline(always)]
+pub(crate) fn zlpr_sums<T: Real, Y: Source>(
+    z: &[T],
+    range: Range<usize>,
+    y: Y,
+    halves: [Half<T>; 2],
+    sums: &mut [Acc; 2],
+) {
+    let start = range.start;
+    let zs = &z[range];
+    let chunks = zs.chunks_exact(W);
+    let rest = chunks.remainder();
+    for (ci, zc) in chunks.enumerate() {
+        let zc = &lanes(zc);
+        let base = start + ci * W;
+        let mut t = [[T::ZERO; W]; 2];
+        for i in 0..W {
+            let k = base + i;
+            let yk = y.at(k);
+            for h in 0..2 {
+                t[h][i] = select(k == halves[h].skip, T::ZERO, halves[h].term(zc[i], yk));
+            }
+        }
+        for h in 0..2 {
+            sums[h].add_lanes(&t[h]);
+        }
+    }
+    let base = start + zs.len() - rest.len();
+    for (i, &zk) in rest.iter().enumerate() {
+        let k = base + i;
+        let yk = y.at(k);
+        for h in 0..2 {
+            let t = select(k == halves[h].skip, T::ZERO, halves[h].term(zk, yk));
+            sums[h].add(t.to_f64());
+        }
+    }
+}
+
+/// Third ZLPR pass over one segment: `g_k = up_k inv_up - down_k inv_down`.
+#[inline(always)]
+pub(crate) fn zlpr_gradient<T: Real, Y: Source>(
+    z: &[T],
+    g: &mut [T],
+    range: Range<usize>,
+    y: Y,
+    halves: [Half<T>; 2],
+    inv: [T; 2],
+) {
+    let start = range.start;
+    let zs = &z[range.clone()];
+    let gs = &mut g[range];
+    for (k0, (gk, &zk)) in gs.iter_mut().zip(zs).enumerate() {
+        let k = start + k0;
+        let yk = y.at(k);
+        *gk = halves[0].term(zk, yk) * inv[0] - halves[1].term(zk, yk) * inv[1];
+    }
+}

@@ -1,0 +1,296 @@
+//! The fast path against the MPFR reference, in ULPs, for every scheme, both precisions,
+//! dense and sparse labels: seeded random problems (moderate logits, log-spaced magnitudes
+//! 1e-30 to 1e4, the adversarial set, the edges of `exp` in both precisions), and wide rows.
+//! The worst errors must stay within [`labelsmooth::fast::ulp_budget`]; every finite logit
+//! must give a finite loss and gradient.
+#![cfg(feature = "reference")]
+
+mod common;
+
+use common::{Rng, rounded_to_f32, ulps_f32, ulps_f64};
+use labelsmooth::fast::{Csr, Dense, Loss, Precise, ulp_budget};
+use labelsmooth::reference::Reference;
+use labelsmooth::{Batch, Family, Param, Params, Problem, Reduction, Scheme, Smoothing, Weights};
+use rug::Float;
+
+const PROBLEMS: usize = 40;
+const ROWS: usize = 4;
+
+#[derive(Default, Debug, Clone, Copy)]
+struct Worst {
+    loss: u64,
+    grad: u64,
+}
+
+/// The fast path's float type, with its rounding and ulp distance.
+trait Fp: Precise + Into<f64> {
+    fn round(x: &Float) -> Self;
+    fn ulps(a: Self, b: Self) -> u64;
+    fn narrow(x: f64) -> Self;
+    const EPS: f64;
+}
+
+impl Fp for f64 {
+    fn round(x: &Float) -> Self {
+        x.to_f64()
+    }
+    fn ulps(a: Self, b: Self) -> u64 {
+        ulps_f64(a, b)
+    }
+    fn narrow(x: f64) -> Self {
+        x
+    }
+    const EPS: f64 = f64::EPSILON;
+}
+
+impl Fp for f32 {
+    fn round(x: &Float) -> Self {
+        x.to_f32()
+    }
+    fn ulps(a: Self, b: Self) -> u64 {
+        ulps_f32(a, b)
+    }
+    fn narrow(x: f64) -> Self {
+        x as f32
+    }
+    const EPS: f64 = f32::EPSILON as f64;
+}
+
+/// The larger of the two terms whose difference is gradient entry `k` (see tests/accuracy.rs).
+fn grad_scale(problem: &Problem, row: usize, k: usize) -> f64 {
+    let targets = problem.targets::<f64>(row).unwrap();
+    let weight = |w: &Option<Vec<Param>>| w.as_ref().map_or(1.0, |w| w[k].value());
+    let w = weight(&problem.weights().class);
+    match problem.smoothing().scheme().family() {
+        // p_k S - w_k q_k with p_k <= 1: both terms at most S.
+        Family::Softmax => {
+            let class = problem.weights().class.as_ref();
+            (0..targets.len())
+                .map(|j| class.map_or(1.0, |c| c[j].value()) * targets[j])
+                .sum()
+        }
+        // w ((1-t) s - pi t (1-s)): terms at most w (1-t) and w pi t.
+        Family::Sigmoid => w * (1.0 - targets[k]).max(weight(&problem.weights().pos) * targets[k]),
+        // A difference of two shares in [0, 1].
+        Family::Zlpr => 1.0,
+    }
+}
+
+/// ULPs of the exact value, or units of round-off of the larger term, whichever is less.
+fn grad_error<F: Fp>(computed: F, exact: &Float, scale: f64) -> u64 {
+    let in_ulps = F::ulps(computed, F::round(exact));
+    let unit = scale * F::EPS;
+    let absolute = (Float::with_val(128, computed.into()) - exact)
+        .abs()
+        .to_f64();
+    let in_units = if unit > 0.0 {
+        (absolute / unit).ceil() as u64
+    } else {
+        u64::MAX
+    };
+    in_ulps.min(in_units)
+}
+
+fn csr_of(problem: &Problem) -> (Vec<usize>, Vec<u32>) {
+    let b = problem.batch();
+    let mut offsets = vec![0];
+    let mut indices = Vec::new();
+    for r in 0..b.rows() {
+        for (k, &y) in b.labels(r).iter().enumerate() {
+            if y {
+                indices.push(k as u32);
+            }
+        }
+        offsets.push(indices.len());
+    }
+    (offsets, indices)
+}
+
+/// Measures the fast path on `problem` (dense and sparse labels) against the reference.
+fn measure<F: Fp>(problem: &Problem, reference: &Reference, budget: (u32, u32), worst: &mut Worst) {
+    let b = problem.batch();
+    let (rows, n) = (b.rows(), b.classes());
+    let logits: Vec<F> = (0..rows)
+        .flat_map(|r| b.logits(r).iter().map(|&x| F::narrow(x)))
+        .collect();
+    let labels: Vec<u8> = (0..rows)
+        .flat_map(|r| b.labels(r).iter().map(|&y| u8::from(y)))
+        .collect();
+    let loss = Loss::new(problem.smoothing(), Reduction::None, problem.weights()).unwrap();
+    let exact = reference.evaluate(problem);
+    let (offsets, indices) = csr_of(problem);
+    let csr = Csr::new(n, &offsets, &indices).unwrap();
+    let mut grad = vec![F::narrow(0.0); rows * n];
+    let mut sparse_grad = grad.clone();
+    let dense = loss
+        .forward_backward(&logits, &Dense::new(n, &labels), &mut grad)
+        .unwrap();
+    let sparse = loss
+        .forward_backward(&logits, &csr, &mut sparse_grad)
+        .unwrap();
+    for (values, g, what) in [(&dense, &grad, "dense"), (&sparse, &sparse_grad, "sparse")] {
+        let per_row = values.per_row().unwrap();
+        for row in 0..rows {
+            let z = b.logits(row);
+            if z.iter().any(|x| !F::narrow(*x).into().is_finite()) {
+                continue; // outside the range of F: not an input of this precision.
+            }
+            let e = &exact.rows[row];
+            let context = || {
+                format!(
+                    "{} {} {what}: row {row} logits {z:?} labels {:?}",
+                    problem.smoothing().scheme(),
+                    F::NAME,
+                    b.labels(row)
+                )
+            };
+            let l = per_row[row];
+            let exact_loss = F::round(&e.loss);
+            assert!(
+                l.into().is_finite() || !exact_loss.into().is_finite(),
+                "non-finite loss {l:?}: {}",
+                context()
+            );
+            let error = F::ulps(l, exact_loss);
+            assert!(
+                error <= u64::from(budget.0),
+                "loss off by {error} ulps (budget {}): computed {l:?}, exact {}: {}",
+                budget.0,
+                e.loss,
+                context()
+            );
+            worst.loss = worst.loss.max(error);
+            for k in 0..n {
+                let gk = g[row * n + k];
+                assert!(gk.into().is_finite(), "non-finite grad[{k}]: {}", context());
+                let error = grad_error(gk, &e.gradient[k], grad_scale(problem, row, k));
+                assert!(
+                    error <= u64::from(budget.1),
+                    "grad[{k}] off by {error} ulps (budget {}): computed {gk:?}, exact {}: {}",
+                    budget.1,
+                    e.gradient[k],
+                    context()
+                );
+                worst.grad = worst.grad.max(error);
+            }
+        }
+    }
+}
+
+/// A problem of `rows` rows of `classes` classes with logits from `logit`.
+fn wide_problem(rng: &mut Rng, scheme: Scheme, rows: usize, classes: usize) -> Problem {
+    let logits: Vec<Vec<f64>> = (0..rows)
+        .map(|_| (0..classes).map(|_| common::logit(rng)).collect())
+        .collect();
+    let labels: Vec<Vec<u8>> = (0..rows)
+        .map(|_| common::labels(rng, scheme, classes))
+        .collect();
+    let smoothing = Smoothing::new(scheme, &common::params(rng, scheme, classes)).unwrap();
+    let batch = Batch::from_rows(&logits, &labels).unwrap();
+    Problem::new(smoothing, common::weights(rng, scheme, classes), batch).unwrap()
+}
+
+fn run(problems: usize, wide: usize) {
+    let seed = common::seed(0xfa57_0001);
+    let reference = Reference::default();
+    let mut table = String::from("scheme          f64 loss  f64 grad  f32 loss  f32 grad\n");
+    for (index, scheme) in Scheme::ALL.into_iter().enumerate() {
+        let budget = ulp_budget(scheme);
+        let mut rng = Rng::new(seed.wrapping_add(index as u64 * 0x9e37_79b9));
+        let (mut w64, mut w32) = (Worst::default(), Worst::default());
+        let mut check = |problem: Problem| {
+            measure::<f64>(
+                &problem,
+                &reference,
+                (budget.f64_loss, budget.f64_grad),
+                &mut w64,
+            );
+            let narrow = rounded_to_f32(&problem);
+            measure::<f32>(
+                &narrow,
+                &reference,
+                (budget.f32_loss, budget.f32_grad),
+                &mut w32,
+            );
+        };
+        for _ in 0..problems {
+            check(common::problem(&mut rng, scheme, ROWS));
+        }
+        for _ in 0..wide {
+            let classes = 17 + rng.below(300);
+            check(wide_problem(&mut rng, scheme, 2, classes));
+        }
+        table += &format!(
+            "{:<15} {:>8}  {:>8}  {:>8}  {:>8}\n",
+            scheme.name(),
+            w64.loss,
+            w64.grad,
+            w32.loss,
+            w32.grad
+        );
+    }
+    eprintln!("fast path: worst errors seen (ulps):\n{table}");
+}
+
+#[test]
+fn fast_path_stays_within_its_ulp_budget() {
+    run(PROBLEMS, 4);
+}
+
+/// Many more seeds: `LABELSMOOTH_SLOW=1 cargo test --release --all-features --test
+/// fast_accuracy -- --ignored`.
+#[test]
+#[ignore = "slow: thousands of problems per scheme; run with LABELSMOOTH_SLOW=1"]
+fn fast_path_extensive() {
+    if std::env::var("LABELSMOOTH_SLOW").as_deref() == Ok("1") {
+        run(2000, 100);
+    }
+}
+
+/// Hand-written magnitude sweep: one logit from 1e-30 to 1e4 (both signs) next to zeros.
+#[test]
+fn magnitude_sweep_within_budget() {
+    let reference = Reference::default();
+    for scheme in Scheme::ALL {
+        let budget = ulp_budget(scheme);
+        let params = Params {
+            eps: Some(Param::decimal("0.1").unwrap()),
+            alpha: Some(Param::decimal("0.1").unwrap()),
+            beta: Some(Param::decimal("0.05").unwrap()),
+            prior: Some(vec![Param::new(0.25); 4]),
+        };
+        let smoothing = Smoothing::new(scheme, &params).unwrap();
+        let mut logits = Vec::new();
+        let mut labels = Vec::new();
+        for e in -30..=4 {
+            for sign in [1.0, -1.0] {
+                for mant in [1.0, 3.7] {
+                    let x = sign * mant * 10f64.powi(e);
+                    logits.push(vec![x, 0.0, -x / 2.0, 1.0]);
+                    labels.push(vec![1u8, 0, 0, 0]);
+                }
+            }
+        }
+        for x in [88.72, 89.0, -103.9, 709.78, 710.0, -745.1, 3.0e38] {
+            for sign in [1.0, -1.0] {
+                logits.push(vec![sign * x, 0.0, -sign * x, 1.0]);
+                labels.push(vec![0u8, 1, 0, 0]);
+            }
+        }
+        let batch = Batch::from_rows(&logits, &labels).unwrap();
+        let problem = Problem::new(smoothing, Weights::default(), batch).unwrap();
+        let mut w = Worst::default();
+        measure::<f64>(
+            &problem,
+            &reference,
+            (budget.f64_loss, budget.f64_grad),
+            &mut w,
+        );
+        measure::<f32>(
+            &rounded_to_f32(&problem),
+            &reference,
+            (budget.f32_loss, budget.f32_grad),
+            &mut w,
+        );
+    }
+}
