@@ -80,6 +80,8 @@ pub(crate) trait Source: Copy {
     fn at(self, k: usize) -> bool;
     /// Whether the label of class `k` is valid.
     fn valid(self, k: usize) -> bool;
+    /// Labels of classes `base..base + W`: `(positive, valid)`.
+    fn chunk(self, base: usize) -> ([bool; W], [bool; W]);
 }
 
 /// The dense labels of one row.
@@ -95,6 +97,18 @@ impl<L: DenseLabel> Source for Dense<'_, L> {
     fn valid(self, k: usize) -> bool {
         self.0[k].valid()
     }
+    #[inline(always)]
+    fn chunk(self, base: usize) -> ([bool; W], [bool; W]) {
+        let mut pos = [false; W];
+        let mut ok = [false; W];
+        if let Some(ys) = self.0.get(base..base + W) {
+            for i in 0..W {
+                pos[i] = ys[i].positive();
+                ok[i] = ys[i].valid();
+            }
+        }
+        (pos, ok)
+    }
 }
 
 /// Every class of the segment is positive (`true`) or negative (`false`).
@@ -109,6 +123,10 @@ impl Source for Const {
     #[inline(always)]
     fn valid(self, _: usize) -> bool {
         true
+    }
+    #[inline(always)]
+    fn chunk(self, _: usize) -> ([bool; W], [bool; W]) {
+        ([self.0; W], [true; W])
     }
 }
 
@@ -163,6 +181,7 @@ impl Acc {
         self.sum = t;
     }
 
+    #[inline(never)]
     fn flush(&mut self) {
         let mut v = self.lanes;
         let mut n = W;
@@ -177,6 +196,7 @@ impl Acc {
         self.add(v[0]);
     }
 
+    #[inline(always)]
     pub(crate) fn total(mut self) -> f64 {
         self.flush();
         self.sum + self.comp
@@ -272,11 +292,11 @@ impl<T: Real> BinCoef<T> for BinWeighted<'_, T> {
 #[inline(always)]
 fn sigmoid_element<T: Real>(z: T, [p, q, pg, qg]: [T; 4]) -> (T, T) {
     let e = (-z.abs()).exp();
-    let l = e.log1p_unit();
+    // d = 1/(1 + e) = sigmoid(|z|), shared with log1p.
+    let (l, d) = e.log1p_recip();
     let zp = max(z, T::ZERO);
     let zn = max(-z, T::ZERO);
     let loss = p * (zn + l) + q * (zp + l);
-    let d = T::ONE / (T::ONE + e);
     let small = e * d;
     let neg = z < T::ZERO;
     let s = select(neg, small, d);
@@ -309,10 +329,11 @@ pub(crate) fn sigmoid_segment<T: Real, Y: Source, C: BinCoef<T>, const BACK: boo
         let base = start + ci * W;
         let mut loss = [T::ZERO; W];
         let mut grad = [T::ZERO; W];
+        let (ys, ok) = y.chunk(base);
         for i in 0..W {
             let k = base + i;
-            invalid[i] |= !y.valid(k);
-            let (l, gk) = sigmoid_element(zc[i], c.at(k, y.at(k)));
+            invalid[i] |= !ok[i];
+            let (l, gk) = sigmoid_element(zc[i], c.at(k, ys[i]));
             loss[i] = l;
             grad[i] = gk;
         }
@@ -473,9 +494,10 @@ pub(crate) fn softmax_sums<T: Real, Y: Source, C: SoftCoef<T>, const BACK: bool>
         let mut e = [T::ZERO; W];
         let mut lin = [T::ZERO; W];
         let mut cs = [T::ZERO; W];
+        let (ys, _) = y.chunk(base);
         for i in 0..W {
             let k = base + i;
-            let [ck, _] = c.at(k, y.at(k));
+            let [ck, _] = c.at(k, ys[i]);
             let ek = shifted_exp(zc[i], m);
             e[i] = ek;
             lin[i] = shift_times(m, zc[i], ck);
@@ -523,9 +545,10 @@ pub(crate) fn softmax_gradient<T: Real, Y: Source, C: SoftCoef<T>>(
     let mut chunks = gs.chunks_exact_mut(W);
     for (ci, gc) in chunks.by_ref().enumerate() {
         let base = start + ci * W;
+        let (ys, _) = y.chunk(base);
         for (i, gk) in gc.iter_mut().enumerate() {
             let k = base + i;
-            let [_, cs] = c.at(k, y.at(k));
+            let [_, cs] = c.at(k, ys[i]);
             *gk = *gk * a - cs;
         }
     }
@@ -630,10 +653,11 @@ pub(crate) fn zlpr_extremes<T: Real, Y: Source>(
     for (ci, zc) in chunks.enumerate() {
         let zc = &lanes(zc);
         let base = start + ci * W;
+        let (ys, ok) = y.chunk(base);
         for i in 0..W {
             let k = base + i;
-            invalid[i] |= !y.valid(k);
-            ext.lane(i, k, zc[i], y.at(k));
+            invalid[i] |= !ok[i];
+            ext.lane(i, k, zc[i], ys[i]);
         }
         check.lanes(zc);
     }
@@ -687,9 +711,10 @@ pub(crate) fn zlpr_sums<T: Real, Y: Source>(
         let zc = &lanes(zc);
         let base = start + ci * W;
         let mut t = [[T::ZERO; W]; 2];
+        let (ys, _) = y.chunk(base);
         for i in 0..W {
             let k = base + i;
-            let yk = y.at(k);
+            let yk = ys[i];
             for h in 0..2 {
                 t[h][i] = select(k == halves[h].skip, T::ZERO, halves[h].term(zc[i], yk));
             }

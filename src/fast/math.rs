@@ -72,7 +72,11 @@ pub trait Real:
     /// `e^x` by the vectorisable polynomial (see the module docs).
     fn exp(self) -> Self;
     /// `log(1 + x)` for `0 <= x <= 1` by the vectorisable polynomial.
-    fn log1p_unit(self) -> Self;
+    fn log1p_unit(self) -> Self {
+        self.log1p_recip().0
+    }
+    /// `(log(1 + x), 1 / (1 + x))` for `0 <= x <= 1`, sharing one division.
+    fn log1p_recip(self) -> (Self, Self);
     /// `|x|`.
     fn abs(self) -> Self;
 }
@@ -135,7 +139,9 @@ impl Real for f32 {
     }
 
     #[inline(always)]
-    fn log1p_unit(self) -> Self {
+    fn log1p_recip(self) -> (Self, Self) {
+        const LN2_HI: f32 = 0.693_359_375;
+        const LN2_LO: f32 = -2.121_944_4e-4;
         let x = self;
         let u = 1.0 + x;
         let c = x - (u - 1.0);
@@ -149,9 +155,11 @@ impl Real for f32 {
         let q = 1.0 / 5.0 + s2 * q;
         let q = 1.0 / 3.0 + s2 * q;
         let two_s = s + s;
-        const LN2_HI: f32 = 0.693_359_375;
-        const LN2_LO: f32 = -2.121_944_4e-4;
-        k * LN2_HI + (two_s + ((two_s * s2) * q + (k * LN2_LO + c / u)))
+        let d = 1.0 / u;
+        (
+            k * LN2_HI + (two_s + ((two_s * s2) * q + (k * LN2_LO + c * d))),
+            d,
+        )
     }
 
     #[inline(always)]
@@ -218,7 +226,7 @@ impl Real for f64 {
     }
 
     #[inline(always)]
-    fn log1p_unit(self) -> Self {
+    fn log1p_recip(self) -> (Self, Self) {
         const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-1;
         const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
         let x = self;
@@ -234,7 +242,11 @@ impl Real for f64 {
             q = 1.0 / d + s2 * q;
         }
         let two_s = s + s;
-        k * LN2_HI + (two_s + ((two_s * s2) * q + (k * LN2_LO + c / u)))
+        let d = 1.0 / u;
+        (
+            k * LN2_HI + (two_s + ((two_s * s2) * q + (k * LN2_LO + c * d))),
+            d,
+        )
     }
 
     #[inline(always)]
