@@ -3,7 +3,7 @@
 //! 1e-30 to 1e4, the adversarial set, the edges of `exp` in both precisions), and wide rows.
 //! The worst errors must stay within [`labelsmooth::fast::ulp_budget`]; every finite logit
 //! must give a finite loss and gradient.
-#![cfg(feature = "reference")]
+#![cfg(feature = "verify")]
 
 mod common;
 

@@ -136,8 +136,9 @@ impl<'a> Csr<'a> {
     /// # Errors
     /// [`Error::EmptyBatch`] for no offsets; [`Error::LengthMismatch`] (parameter
     /// `"indices"`) when the last offset is not `indices.len()`; [`Error::InvalidLabel`]
-    /// naming the row and position for a decreasing offset (`column` is the offset's
-    /// position), an index out of range, unsorted or repeated (`column` is the index).
+    /// naming the row for offsets that decrease or reach past the indices (`column` is the
+    /// position of the offending offset), or an index out of range, unsorted or repeated
+    /// (`column` is the index).
     pub fn new(classes: usize, offsets: &'a [usize], indices: &'a [u32]) -> Result<Self, Error> {
         let Some((&first, _)) = offsets.split_first() else {
             return Err(Error::EmptyBatch { rows: 0, classes });
@@ -156,7 +157,10 @@ impl<'a> Csr<'a> {
                 return Err(Error::InvalidLabel {
                     row,
                     column: row + 1,
-                    value: format!("offset {b} is below the previous offset {a}"),
+                    value: format!(
+                        "offsets {a}..{b} decrease or reach past the {} indices",
+                        indices.len()
+                    ),
                 });
             };
             let mut previous: Option<u32> = None;
