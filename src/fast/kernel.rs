@@ -224,12 +224,14 @@ impl<T: Real> Check<T> {
         Check([T::ZERO; W])
     }
     #[inline(always)]
+    #[allow(clippy::eq_op)] // x - x is the point: 0 for finite x, NaN otherwise.
     fn lanes(&mut self, z: &[T; W]) {
         for (c, &x) in self.0.iter_mut().zip(z) {
             *c = *c + (x - x);
         }
     }
     #[inline(always)]
+    #[allow(clippy::eq_op)] // As in `lanes`.
     fn one(&mut self, x: T) {
         self.0[0] = self.0[0] + (x - x);
     }
@@ -444,6 +446,7 @@ pub(crate) fn max_argmax<T: Real>(z: &[T], check: &mut Check<T>) -> (T, usize) {
         }
     }
     // Every logit equal to -MAX (or the row has only NaN): the first one.
+    #[allow(clippy::neg_cmp_op_on_partial_ord)] // NaN must take this branch.
     if !(best.0 > -T::MAX) {
         best.1 = 0;
     }

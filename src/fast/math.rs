@@ -27,6 +27,14 @@ use std::ops::{Add, Div, Mul, Neg, Sub};
 
 use crate::scheme::Param;
 
+/// `ln 2 = LN2_HI + LN2_LO` in `f32`: `LN2_HI = 355/512`, so `n LN2_HI` is exact for
+/// `|n| < 2^15`.
+const LN2_HI_F32: f32 = f32::from_bits(0x3f31_8000);
+const LN2_LO_F32: f32 = f32::from_bits(0xb95e_8083);
+/// fdlibm's split of `ln 2` in `f64`: the low 32 bits of `LN2_HI` are zero.
+const LN2_HI_F64: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
+const LN2_LO_F64: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
+
 mod sealed {
     pub trait Sealed {}
     impl Sealed for f32 {}
@@ -117,14 +125,12 @@ impl Real for f32 {
     #[inline(always)]
     fn exp(self) -> Self {
         const MAGIC: f32 = 12_582_912.0; // 1.5 * 2^23
-        const LN2_HI: f32 = 0.693_359_375; // 355/512: n * LN2_HI is exact for |n| < 2^15
-        const LN2_LO: f32 = -2.121_944_4e-4;
         let x = select(self > Self::EXP_LO, self, Self::EXP_LO);
         let x = select(x < Self::EXP_HI, x, Self::EXP_HI);
         let t = x * std::f32::consts::LOG2_E + MAGIC;
         let n = t - MAGIC;
         let ni = (t.to_bits() as i32).wrapping_sub(MAGIC.to_bits() as i32);
-        let r = (x - n * LN2_HI) - n * LN2_LO;
+        let r = (x - n * LN2_HI_F32) - n * LN2_LO_F32;
         let q = 1.0 / 720.0 + r * (1.0 / 5040.0);
         let q = 1.0 / 120.0 + r * q;
         let q = 1.0 / 24.0 + r * q;
@@ -140,8 +146,6 @@ impl Real for f32 {
 
     #[inline(always)]
     fn log1p_recip(self) -> (Self, Self) {
-        const LN2_HI: f32 = 0.693_359_375;
-        const LN2_LO: f32 = -2.121_944_4e-4;
         let x = self;
         let u = 1.0 + x;
         let c = x - (u - 1.0);
@@ -157,7 +161,7 @@ impl Real for f32 {
         let two_s = s + s;
         let d = 1.0 / u;
         (
-            k * LN2_HI + (two_s + ((two_s * s2) * q + (k * LN2_LO + c * d))),
+            k * LN2_HI_F32 + (two_s + ((two_s * s2) * q + (k * LN2_LO_F32 + c * d))),
             d,
         )
     }
@@ -192,15 +196,12 @@ impl Real for f64 {
     #[inline(always)]
     fn exp(self) -> Self {
         const MAGIC: f64 = 6_755_399_441_055_744.0; // 1.5 * 2^52
-        // fdlibm's split: the low 32 bits of LN2_HI are zero.
-        const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-1;
-        const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
         let x = select(self > Self::EXP_LO, self, Self::EXP_LO);
         let x = select(x < Self::EXP_HI, x, Self::EXP_HI);
         let t = x * std::f64::consts::LOG2_E + MAGIC;
         let n = t - MAGIC;
         let ni = (t.to_bits() as i64).wrapping_sub(MAGIC.to_bits() as i64);
-        let r = (x - n * LN2_HI) - n * LN2_LO;
+        let r = (x - n * LN2_HI_F64) - n * LN2_LO_F64;
         let mut q = 1.0 / 6_227_020_800.0; // 1/13!
         for k in [
             479_001_600.0,
@@ -227,8 +228,6 @@ impl Real for f64 {
 
     #[inline(always)]
     fn log1p_recip(self) -> (Self, Self) {
-        const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-1;
-        const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
         let x = self;
         let u = 1.0 + x;
         let c = x - (u - 1.0);
@@ -244,7 +243,7 @@ impl Real for f64 {
         let two_s = s + s;
         let d = 1.0 / u;
         (
-            k * LN2_HI + (two_s + ((two_s * s2) * q + (k * LN2_LO + c * d))),
+            k * LN2_HI_F64 + (two_s + ((two_s * s2) * q + (k * LN2_LO_F64 + c * d))),
             d,
         )
     }

@@ -687,7 +687,7 @@ impl Loss {
             RowFault::NonFinite => {
                 let column = z
                     .iter()
-                    .position(|x| !(x.abs() <= T::MAX))
+                    .position(|x| x.abs().partial_cmp(&T::MAX).is_none_or(|o| o.is_gt()))
                     .unwrap_or_default();
                 let value = z.get(column).map_or(f64::NAN, |x| x.to_f64());
                 if value.is_nan() {
@@ -1037,7 +1037,7 @@ fn zlpr_row<T: Real, L: DenseLabel, const BACK: bool>(
             let (Some((hi, lo)), a) = (group, coef[gi]) else {
                 continue;
             };
-            if !(a > T::ZERO) {
+            if a.partial_cmp(&T::ZERO) != Some(std::cmp::Ordering::Greater) {
                 continue;
             }
             let (zv, at) = if sign > 0.0 { *hi } else { *lo };
