@@ -142,7 +142,6 @@ fn lanes<T: Real>(chunk: &[T]) -> [T; W] {
 /// [`BLOCK`] chunks, then folded pairwise and added with Neumaier's compensation.
 pub(crate) struct Acc {
     lanes: [f64; W],
-    chunks: usize,
     sum: f64,
     comp: f64,
 }
@@ -151,7 +150,6 @@ impl Acc {
     pub(crate) fn new() -> Self {
         Acc {
             lanes: [0.0; W],
-            chunks: 0,
             sum: 0.0,
             comp: 0.0,
         }
@@ -161,10 +159,6 @@ impl Acc {
     fn add_lanes<T: Real>(&mut self, terms: &[T; W]) {
         for (l, t) in self.lanes.iter_mut().zip(terms) {
             *l += t.to_f64();
-        }
-        self.chunks += 1;
-        if self.chunks == BLOCK {
-            self.flush();
         }
     }
 
@@ -181,8 +175,9 @@ impl Acc {
         self.sum = t;
     }
 
-    #[inline(never)]
-    fn flush(&mut self) {
+    /// Folds the lanes into the compensated total (once per block of chunks).
+    #[inline(always)]
+    pub(crate) fn flush(&mut self) {
         let mut v = self.lanes;
         let mut n = W;
         while n > 1 {
@@ -192,7 +187,6 @@ impl Acc {
             }
         }
         self.lanes = [0.0; W];
-        self.chunks = 0;
         self.add(v[0]);
     }
 
@@ -326,26 +320,30 @@ pub(crate) fn sigmoid_segment<T: Real, Y: Source, C: BinCoef<T>, const BACK: boo
     let chunks = zs.chunks_exact(W);
     let rest = chunks.remainder();
     let mut invalid = [false; W];
-    for (ci, zc) in chunks.enumerate() {
-        let zc = &lanes(zc);
-        let base = start + ci * W;
-        let mut loss = [T::ZERO; W];
-        let mut grad = [T::ZERO; W];
-        let (ys, ok) = y.chunk(base);
-        for i in 0..W {
-            let k = base + i;
-            invalid[i] |= !ok[i];
-            let (l, gk) = sigmoid_element(zc[i], c.at(k, ys[i]));
-            loss[i] = l;
-            grad[i] = gk;
+    for (bi, block) in zs.chunks(BLOCK * W).enumerate() {
+        for (cj, zc) in block.chunks_exact(W).enumerate() {
+            let ci = bi * BLOCK + cj;
+            let zc = &lanes(zc);
+            let base = start + ci * W;
+            let mut loss = [T::ZERO; W];
+            let mut grad = [T::ZERO; W];
+            let (ys, ok) = y.chunk(base);
+            for i in 0..W {
+                let k = base + i;
+                invalid[i] |= !ok[i];
+                let (l, gk) = sigmoid_element(zc[i], c.at(k, ys[i]));
+                loss[i] = l;
+                grad[i] = gk;
+            }
+            check.lanes(zc);
+            acc.add_lanes(&loss);
+            if BACK {
+                let (head, tail) = std::mem::take(&mut gs).split_at_mut(W);
+                head.copy_from_slice(&grad);
+                gs = tail;
+            }
         }
-        check.lanes(zc);
-        acc.add_lanes(&loss);
-        if BACK {
-            let (head, tail) = std::mem::take(&mut gs).split_at_mut(W);
-            head.copy_from_slice(&grad);
-            gs = tail;
-        }
+        acc.flush();
     }
     let base = start + zs.len() - rest.len();
     for (i, &zk) in rest.iter().enumerate() {
@@ -491,32 +489,38 @@ pub(crate) fn softmax_sums<T: Real, Y: Source, C: SoftCoef<T>, const BACK: bool>
     let mut gs: &mut [T] = if BACK { &mut g[range] } else { &mut [] };
     let chunks = zs.chunks_exact(W);
     let rest = chunks.remainder();
-    for (ci, zc) in chunks.enumerate() {
-        let zc = &lanes(zc);
-        let base = start + ci * W;
-        let mut e = [T::ZERO; W];
-        let mut lin = [T::ZERO; W];
-        let mut cs = [T::ZERO; W];
-        let (ys, _) = y.chunk(base);
-        for i in 0..W {
-            let k = base + i;
-            let [ck, _] = c.at(k, ys[i]);
-            let ek = shifted_exp(zc[i], m);
-            e[i] = ek;
-            lin[i] = shift_times(m, zc[i], ck);
-            cs[i] = ck;
+    for (bi, block) in zs.chunks(BLOCK * W).enumerate() {
+        for (cj, zc) in block.chunks_exact(W).enumerate() {
+            let ci = bi * BLOCK + cj;
+            let zc = &lanes(zc);
+            let base = start + ci * W;
+            let mut e = [T::ZERO; W];
+            let mut lin = [T::ZERO; W];
+            let mut cs = [T::ZERO; W];
+            let (ys, _) = y.chunk(base);
+            for i in 0..W {
+                let k = base + i;
+                let [ck, _] = c.at(k, ys[i]);
+                let ek = shifted_exp(zc[i], m);
+                e[i] = ek;
+                lin[i] = shift_times(m, zc[i], ck);
+                cs[i] = ck;
+            }
+            if (base..base + W).contains(&argmax) {
+                e[argmax - base] = T::ZERO;
+            }
+            sums.rest.add_lanes(&e);
+            sums.linear.add_lanes(&lin);
+            sums.total.add_lanes(&cs);
+            if BACK {
+                let (head, tail) = std::mem::take(&mut gs).split_at_mut(W);
+                head.copy_from_slice(&e);
+                gs = tail;
+            }
         }
-        if (base..base + W).contains(&argmax) {
-            e[argmax - base] = T::ZERO;
-        }
-        sums.rest.add_lanes(&e);
-        sums.linear.add_lanes(&lin);
-        sums.total.add_lanes(&cs);
-        if BACK {
-            let (head, tail) = std::mem::take(&mut gs).split_at_mut(W);
-            head.copy_from_slice(&e);
-            gs = tail;
-        }
+        sums.rest.flush();
+        sums.linear.flush();
+        sums.total.flush();
     }
     let base = start + zs.len() - rest.len();
     for (i, &zk) in rest.iter().enumerate() {
@@ -710,21 +714,26 @@ pub(crate) fn zlpr_sums<T: Real, Y: Source>(
     let zs = &z[range];
     let chunks = zs.chunks_exact(W);
     let rest = chunks.remainder();
-    for (ci, zc) in chunks.enumerate() {
-        let zc = &lanes(zc);
-        let base = start + ci * W;
-        let mut t = [[T::ZERO; W]; 2];
-        let (ys, _) = y.chunk(base);
-        for i in 0..W {
-            let k = base + i;
-            let yk = ys[i];
+    for (bi, block) in zs.chunks(BLOCK * W).enumerate() {
+        for (cj, zc) in block.chunks_exact(W).enumerate() {
+            let ci = bi * BLOCK + cj;
+            let zc = &lanes(zc);
+            let base = start + ci * W;
+            let mut t = [[T::ZERO; W]; 2];
+            let (ys, _) = y.chunk(base);
+            for i in 0..W {
+                let k = base + i;
+                let yk = ys[i];
+                for h in 0..2 {
+                    t[h][i] = select(k == halves[h].skip, T::ZERO, halves[h].term(zc[i], yk));
+                }
+            }
             for h in 0..2 {
-                t[h][i] = select(k == halves[h].skip, T::ZERO, halves[h].term(zc[i], yk));
+                sums[h].add_lanes(&t[h]);
             }
         }
-        for h in 0..2 {
-            sums[h].add_lanes(&t[h]);
-        }
+        sums[0].flush();
+        sums[1].flush();
     }
     let base = start + zs.len() - rest.len();
     for (i, &zk) in rest.iter().enumerate() {
