@@ -1,6 +1,7 @@
 //! The verification report's building blocks: seeded inputs and accuracy measurement.
 
 pub mod accuracy;
+pub mod fast_checks;
 pub mod report;
 pub mod sample;
 

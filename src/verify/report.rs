@@ -10,6 +10,7 @@ use crate::reference::Reference;
 use crate::symbolic::{Checked, DocKind, check_tree};
 
 use super::accuracy::Worst;
+use super::fast_checks;
 use super::sample::{self, Rng};
 
 /// A deliberate fault, to show that the report fails and names the check when a formula is
@@ -136,6 +137,9 @@ pub fn run(options: &Options<'_>, progress: &mut dyn FnMut(&str)) -> Result<Repo
         let mut cells = vec![symbolic_cell(scheme, &derivations)];
         let mut rng = Rng::new(options.seed.wrapping_add(index as u64 * 0x9e37_79b9));
         let (mut w64, mut w32) = (Worst::default(), Worst::default());
+        let (mut fast64, mut fast32) = (Worst::default(), Worst::default());
+        let mut sparse_agrees = true;
+        let mut deterministic = true;
         let factor = match options.fault {
             Some(Fault::Gradient(s)) if s == scheme => 1.0 + 2f64.powi(-30),
             _ => 1.0,
@@ -146,25 +150,37 @@ pub fn run(options: &Options<'_>, progress: &mut dyn FnMut(&str)) -> Result<Repo
             w64 = w64.max(super::accuracy::measure_with::<f64>(
                 &problem, &exact, factor,
             ));
+            let (worst, same) = fast_checks::measure::<f64>(&problem, &exact)?;
+            fast64 = fast64.max(worst);
+            sparse_agrees &= same;
             let narrow = sample::rounded_to_f32(&problem).map_err(|e| e.to_string())?;
             let exact = reference.evaluate(&narrow);
             w32 = w32.max(super::accuracy::measure_with::<f32>(
                 &narrow, &exact, factor,
             ));
+            let (worst, same) = fast_checks::measure::<f32>(&narrow, &exact)?;
+            fast32 = fast32.max(worst);
+            sparse_agrees &= same;
         }
+        // Large enough to be split across threads.
+        let big = sample::problem(&mut rng, scheme, 8).map_err(|e| e.to_string())?;
+        deterministic &= fast_checks::deterministic(&big)?;
         let budget = ulp_budget(scheme);
-        cells.push(ulp_cell(
-            "f64 vs MPFR",
-            w64,
-            budget.f64_loss,
-            budget.f64_grad,
-        ));
-        cells.push(ulp_cell(
-            "f32 vs MPFR",
-            w32,
-            budget.f32_loss,
-            budget.f32_grad,
-        ));
+        cells.push(ulp_cell("f64", w64, budget.f64_loss, budget.f64_grad));
+        cells.push(ulp_cell("f32", w32, budget.f32_loss, budget.f32_grad));
+        let fast = crate::fast::ulp_budget(scheme);
+        cells.push(ulp_cell("fast f64", fast64, fast.f64_loss, fast.f64_grad));
+        cells.push(ulp_cell("fast f32", fast32, fast.f32_loss, fast.f32_grad));
+        cells.push(Cell {
+            check: "fast bits",
+            passed: sparse_agrees && deterministic,
+            measured: match (sparse_agrees, deterministic) {
+                (true, true) => "identical".into(),
+                (false, _) => "sparse and dense labels differ".into(),
+                (true, false) => "thread counts differ".into(),
+            },
+            budget: "identical".into(),
+        });
         schemes.push(SchemeRow { scheme, cells });
     }
     let claims = derivations
@@ -207,11 +223,11 @@ fn symbolic_cell(scheme: Scheme, derivations: &[Checked]) -> Cell {
                     )
                 })
                 .count();
-            (steps > 0, format!("{steps} steps exact"))
+            (steps > 0, format!("{steps} steps"))
         }
     };
     Cell {
-        check: "normalisation & ranges",
+        check: "symbolic",
         passed,
         measured,
         budget: "exact".into(),
@@ -222,7 +238,7 @@ fn ulp_cell(check: &'static str, worst: Worst, loss: u32, grad: u32) -> Cell {
     Cell {
         check,
         passed: worst.loss <= u64::from(loss) && worst.grad <= u64::from(grad),
-        measured: format!("{}/{} ulp", worst.loss, worst.grad),
+        measured: format!("{}/{}", worst.loss, worst.grad),
         budget: format!("{loss}/{grad}"),
     }
 }
