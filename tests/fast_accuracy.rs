@@ -8,7 +8,7 @@
 mod common;
 
 use common::{Rng, rounded_to_f32, ulps_f32, ulps_f64};
-use labelsmooth::fast::{Csr, Dense, Loss, Precise, ulp_budget};
+use labelsmooth::fast::{Csr, Dense, Dispatch, Loss, Precise, ulp_budget};
 use labelsmooth::reference::Reference;
 use labelsmooth::{Batch, Family, Param, Params, Problem, Reduction, Scheme, Smoothing, Weights};
 use rug::Float;
@@ -108,6 +108,22 @@ fn csr_of(problem: &Problem) -> (Vec<usize>, Vec<u32>) {
 
 /// Measures the fast path on `problem` (dense and sparse labels) against the reference.
 fn measure<F: Fp>(problem: &Problem, reference: &Reference, budget: (u32, u32), worst: &mut Worst) {
+    let exact = reference.evaluate(problem);
+    for dispatch in [Dispatch::Auto, Dispatch::Portable] {
+        let loss = Loss::new(problem.smoothing(), Reduction::None, problem.weights())
+            .unwrap()
+            .with_dispatch(dispatch);
+        measure_with::<F>(problem, &loss, &exact, budget, worst);
+    }
+}
+
+fn measure_with<F: Fp>(
+    problem: &Problem,
+    loss: &Loss,
+    exact: &labelsmooth::reference::ReferenceEvaluation,
+    budget: (u32, u32),
+    worst: &mut Worst,
+) {
     let b = problem.batch();
     let (rows, n) = (b.rows(), b.classes());
     let logits: Vec<F> = (0..rows)
@@ -116,8 +132,6 @@ fn measure<F: Fp>(problem: &Problem, reference: &Reference, budget: (u32, u32), 
     let labels: Vec<u8> = (0..rows)
         .flat_map(|r| b.labels(r).iter().map(|&y| u8::from(y)))
         .collect();
-    let loss = Loss::new(problem.smoothing(), Reduction::None, problem.weights()).unwrap();
-    let exact = reference.evaluate(problem);
     let (offsets, indices) = csr_of(problem);
     let csr = Csr::new(n, &offsets, &indices).unwrap();
     let mut grad = vec![F::narrow(0.0); rows * n];
@@ -138,9 +152,10 @@ fn measure<F: Fp>(problem: &Problem, reference: &Reference, budget: (u32, u32), 
             let e = &exact.rows[row];
             let context = || {
                 format!(
-                    "{} {} {what}: row {row} logits {z:?} labels {:?}",
+                    "{} {} {what} {:?}: row {row} logits {z:?} labels {:?}",
                     problem.smoothing().scheme(),
                     F::NAME,
+                    loss.dispatch(),
                     b.labels(row)
                 )
             };

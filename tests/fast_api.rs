@@ -198,7 +198,7 @@ fn bits(v: &Value<f32>, g: &[f32]) -> Vec<u32> {
 }
 
 #[test]
-fn bit_identical_for_1_2_7_threads_and_both_dispatches() {
+fn bit_identical_for_1_2_7_threads() {
     let (rows, classes) = (700, 97);
     for scheme in Scheme::ALL {
         let (smoothing, logits, labels) = big(scheme, rows, classes);
@@ -215,13 +215,15 @@ fn bit_identical_for_1_2_7_threads_and_both_dispatches() {
         let csr = Csr::new(classes, &offsets, &indices).unwrap();
         let dense = Dense::new(classes, &labels);
         for reduction in [Reduction::None, Reduction::MeanOverRows] {
-            let mut reference: Option<(Vec<u32>, Vec<u32>)> = None;
-            for threads in [1, 2, 7] {
-                let pool = rayon::ThreadPoolBuilder::new()
-                    .num_threads(threads)
-                    .build()
-                    .unwrap();
-                for dispatch in [Dispatch::Auto, Dispatch::Portable] {
+            // Bit-identical across thread counts for each dispatch (the dispatched kernels
+            // fuse multiply-adds, the portable ones do not: both within the ULP budget).
+            for dispatch in [Dispatch::Auto, Dispatch::Portable] {
+                let mut reference: Option<(Vec<u32>, Vec<u32>)> = None;
+                for threads in [1, 2, 7] {
+                    let pool = rayon::ThreadPoolBuilder::new()
+                        .num_threads(threads)
+                        .build()
+                        .unwrap();
                     let loss = Loss::new(&smoothing, reduction, &Weights::default())
                         .unwrap()
                         .with_dispatch(dispatch);

@@ -2,7 +2,7 @@
 //! finite range and `log1p` over `[0, 1]` (the arguments the kernels use), strided through
 //! every `f32` bit pattern of the range by default, exhaustively with
 //! `LABELSMOOTH_SLOW=1 cargo test --release --all-features --test fast_math -- --ignored`,
-//! and sampled for `f64`.
+//! and sampled for `f64`; both the plain and the fused (multiply-add) variants.
 #![cfg(feature = "verify")]
 
 use labelsmooth::fast::Real;
@@ -47,7 +47,8 @@ fn worst_f32(stride: u32) -> (u64, u64) {
     for x in f32s(-0.0, -110.0, stride).chain(f32s(0.0, 89.0, stride)) {
         let exact = Float::with_val(64, x).exp().to_f32();
         let got = Real::exp(x);
-        let e = ulps32(got, exact);
+        let fused = Real::exp_with::<true>(x);
+        let e = ulps32(got, exact).max(ulps32(fused, exact));
         assert!(
             e <= EXP_F32,
             "exp({x:e}) = {got:e}, exact {exact:e}: {e} ulps"
@@ -57,7 +58,8 @@ fn worst_f32(stride: u32) -> (u64, u64) {
     for x in f32s(0.0, 1.0, stride) {
         let exact = Float::with_val(64, x).ln_1p().to_f32();
         let got = Real::log1p_unit(x);
-        let e = ulps32(got, exact);
+        let fused = Real::log1p_unit_with::<true>(x);
+        let e = ulps32(got, exact).max(ulps32(fused, exact));
         assert!(
             e <= LOG1P_F32,
             "log1p({x:e}) = {got:e}, exact {exact:e}: {e} ulps"
@@ -103,7 +105,8 @@ fn f64_exp_and_log1p_within_bounds_sampled() {
         let x = x.min(710.0);
         let exact = Float::with_val(128, x).exp().to_f64();
         let got = Real::exp(x);
-        let e = ulps64(got, exact);
+        let fused = Real::exp_with::<true>(x);
+        let e = ulps64(got, exact).max(ulps64(fused, exact));
         assert!(
             e <= EXP_F64,
             "exp({x:e}) = {got:e}, exact {exact:e}: {e} ulps"
@@ -116,7 +119,8 @@ fn f64_exp_and_log1p_within_bounds_sampled() {
         };
         let exact = Float::with_val(128, y).ln_1p().to_f64();
         let got = Real::log1p_unit(y);
-        let e = ulps64(got, exact);
+        let fused = Real::log1p_unit_with::<true>(y);
+        let e = ulps64(got, exact).max(ulps64(fused, exact));
         assert!(
             e <= LOG1P_F64,
             "log1p({y:e}) = {got:e}, exact {exact:e}: {e} ulps"

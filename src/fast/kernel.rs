@@ -286,10 +286,10 @@ impl<T: Real> BinCoef<T> for BinWeighted<'_, T> {
 
 /// Loss term and gradient entry of one sigmoid-family element, sharing one `exp`.
 #[inline(always)]
-fn sigmoid_element<T: Real>(z: T, [p, q, pg, qg]: [T; 4]) -> (T, T) {
-    let e = (-z.abs()).exp();
+fn sigmoid_element<T: Real, const FMA: bool>(z: T, [p, q, pg, qg]: [T; 4]) -> (T, T) {
+    let e = (-z.abs()).exp_with::<FMA>();
     // d = 1/(1 + e) = sigmoid(|z|), shared with log1p.
-    let (l, d) = e.log1p_recip();
+    let (l, d) = e.log1p_recip_with::<FMA>();
     let zp = max(z, T::ZERO);
     let zn = max(-z, T::ZERO);
     let loss = p * (zn + l) + q * (zp + l);
@@ -304,7 +304,13 @@ fn sigmoid_element<T: Real>(z: T, [p, q, pg, qg]: [T; 4]) -> (T, T) {
 /// `g[range]`; `z` and `g` are the whole row.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn sigmoid_segment<T: Real, Y: Source, C: BinCoef<T>, const BACK: bool>(
+pub(crate) fn sigmoid_segment<
+    T: Real,
+    Y: Source,
+    C: BinCoef<T>,
+    const BACK: bool,
+    const FMA: bool,
+>(
     z: &[T],
     g: &mut [T],
     range: Range<usize>,
@@ -331,7 +337,7 @@ pub(crate) fn sigmoid_segment<T: Real, Y: Source, C: BinCoef<T>, const BACK: boo
             for i in 0..W {
                 let k = base + i;
                 invalid[i] |= !ok[i];
-                let (l, gk) = sigmoid_element(zc[i], c.at(k, ys[i]));
+                let (l, gk) = sigmoid_element::<T, FMA>(zc[i], c.at(k, ys[i]));
                 loss[i] = l;
                 grad[i] = gk;
             }
@@ -349,7 +355,7 @@ pub(crate) fn sigmoid_segment<T: Real, Y: Source, C: BinCoef<T>, const BACK: boo
     for (i, &zk) in rest.iter().enumerate() {
         let k = base + i;
         invalid[0] |= !y.valid(k);
-        let (l, gk) = sigmoid_element(zk, c.at(k, y.at(k)));
+        let (l, gk) = sigmoid_element::<T, FMA>(zk, c.at(k, y.at(k)));
         check.one(zk);
         acc.add(l.to_f64());
         if BACK {
@@ -474,7 +480,13 @@ fn shift_times<T: Real>(m: T, z: T, c: T) -> T {
 /// `BACK`), the linear part of the loss and the sum of the coefficients.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn softmax_sums<T: Real, Y: Source, C: SoftCoef<T>, const BACK: bool>(
+pub(crate) fn softmax_sums<
+    T: Real,
+    Y: Source,
+    C: SoftCoef<T>,
+    const BACK: bool,
+    const FMA: bool,
+>(
     z: &[T],
     g: &mut [T],
     range: Range<usize>,
@@ -501,7 +513,7 @@ pub(crate) fn softmax_sums<T: Real, Y: Source, C: SoftCoef<T>, const BACK: bool>
             for i in 0..W {
                 let k = base + i;
                 let [ck, _] = c.at(k, ys[i]);
-                let ek = shifted_exp(zc[i], m);
+                let ek = shifted_exp::<T, FMA>(zc[i], m);
                 e[i] = ek;
                 lin[i] = shift_times(m, zc[i], ck);
                 cs[i] = ck;
@@ -526,7 +538,7 @@ pub(crate) fn softmax_sums<T: Real, Y: Source, C: SoftCoef<T>, const BACK: bool>
     for (i, &zk) in rest.iter().enumerate() {
         let k = base + i;
         let [ck, _] = c.at(k, y.at(k));
-        let ek = select(k == argmax, T::ZERO, shifted_exp(zk, m));
+        let ek = select(k == argmax, T::ZERO, shifted_exp::<T, FMA>(zk, m));
         sums.rest.add(ek.to_f64());
         sums.linear.add(shift_times(m, zk, ck).to_f64());
         sums.total.add(ck.to_f64());
@@ -693,9 +705,9 @@ pub(crate) struct Half<T> {
 
 impl<T: Real> Half<T> {
     #[inline(always)]
-    fn term(self, z: T, y: bool) -> T {
+    fn term<const FMA: bool>(self, z: T, y: bool) -> T {
         let c = select(y, self.coef[1], self.coef[0]);
-        let t = c * shifted_exp(self.sign * z, self.shift);
+        let t = c * shifted_exp::<T, FMA>(self.sign * z, self.shift);
         select(c > T::ZERO, t, T::ZERO)
     }
 }
@@ -703,7 +715,7 @@ impl<T: Real> Half<T> {
 /// Second ZLPR pass over one segment: the sums of both halves' terms (the skipped ones
 /// left out).
 #[inline(always)]
-pub(crate) fn zlpr_sums<T: Real, Y: Source>(
+pub(crate) fn zlpr_sums<T: Real, Y: Source, const FMA: bool>(
     z: &[T],
     range: Range<usize>,
     y: Y,
@@ -725,7 +737,11 @@ pub(crate) fn zlpr_sums<T: Real, Y: Source>(
                 let k = base + i;
                 let yk = ys[i];
                 for h in 0..2 {
-                    t[h][i] = select(k == halves[h].skip, T::ZERO, halves[h].term(zc[i], yk));
+                    t[h][i] = select(
+                        k == halves[h].skip,
+                        T::ZERO,
+                        halves[h].term::<FMA>(zc[i], yk),
+                    );
                 }
             }
             for h in 0..2 {
@@ -740,7 +756,7 @@ pub(crate) fn zlpr_sums<T: Real, Y: Source>(
         let k = base + i;
         let yk = y.at(k);
         for h in 0..2 {
-            let t = select(k == halves[h].skip, T::ZERO, halves[h].term(zk, yk));
+            let t = select(k == halves[h].skip, T::ZERO, halves[h].term::<FMA>(zk, yk));
             sums[h].add(t.to_f64());
         }
     }
@@ -748,7 +764,7 @@ pub(crate) fn zlpr_sums<T: Real, Y: Source>(
 
 /// Third ZLPR pass over one segment: `g_k = up_k inv_up - down_k inv_down`.
 #[inline(always)]
-pub(crate) fn zlpr_gradient<T: Real, Y: Source>(
+pub(crate) fn zlpr_gradient<T: Real, Y: Source, const FMA: bool>(
     z: &[T],
     g: &mut [T],
     range: Range<usize>,
@@ -762,6 +778,6 @@ pub(crate) fn zlpr_gradient<T: Real, Y: Source>(
     for (k0, (gk, &zk)) in gs.iter_mut().zip(zs).enumerate() {
         let k = start + k0;
         let yk = y.at(k);
-        *gk = halves[0].term(zk, yk) * inv[0] - halves[1].term(zk, yk) * inv[1];
+        *gk = halves[0].term::<FMA>(zk, yk) * inv[0] - halves[1].term::<FMA>(zk, yk) * inv[1];
     }
 }

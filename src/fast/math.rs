@@ -77,14 +77,26 @@ pub trait Real:
     fn to_f64(self) -> f64;
     /// A parameter rounded once to this type (from its decimal text when it has one).
     fn from_param(p: &Param) -> Self;
-    /// `e^x` by the vectorisable polynomial (see the module docs).
-    fn exp(self) -> Self;
-    /// `log(1 + x)` for `0 <= x <= 1` by the vectorisable polynomial.
+    /// `e^x` by the vectorisable polynomial (see the module docs), without fused
+    /// multiply-adds.
+    fn exp(self) -> Self {
+        self.exp_with::<false>()
+    }
+    /// `e^x`, with the polynomial's steps fused (`FMA`) or not.
+    fn exp_with<const FMA: bool>(self) -> Self;
+    /// `log(1 + x)` for `0 <= x <= 1` by the vectorisable polynomial, without fused
+    /// multiply-adds.
     fn log1p_unit(self) -> Self {
-        self.log1p_recip().0
+        self.log1p_recip_with::<false>().0
+    }
+    /// `log(1 + x)` for `0 <= x <= 1`, fused (`FMA`) or not.
+    fn log1p_unit_with<const FMA: bool>(self) -> Self {
+        self.log1p_recip_with::<FMA>().0
     }
     /// `(log(1 + x), 1 / (1 + x))` for `0 <= x <= 1`, sharing one division.
-    fn log1p_recip(self) -> (Self, Self);
+    fn log1p_recip_with<const FMA: bool>(self) -> (Self, Self);
+    /// `a b + c`, rounded once (`FMA`) or twice.
+    fn madd<const FMA: bool>(a: Self, b: Self, c: Self) -> Self;
     /// `|x|`.
     fn abs(self) -> Self;
 }
@@ -123,7 +135,13 @@ impl Real for f32 {
     }
 
     #[inline(always)]
-    fn exp(self) -> Self {
+    fn madd<const FMA: bool>(a: Self, b: Self, c: Self) -> Self {
+        if FMA { a.mul_add(b, c) } else { a * b + c }
+    }
+
+    #[inline(always)]
+    fn exp_with<const FMA: bool>(self) -> Self {
+        let m = Self::madd::<FMA>;
         const MAGIC: f32 = 12_582_912.0; // 1.5 * 2^23
         let x = select(self > Self::EXP_LO, self, Self::EXP_LO);
         let x = select(x < Self::EXP_HI, x, Self::EXP_HI);
@@ -131,12 +149,12 @@ impl Real for f32 {
         let n = t - MAGIC;
         let ni = (t.to_bits() as i32).wrapping_sub(MAGIC.to_bits() as i32);
         let r = (x - n * LN2_HI_F32) - n * LN2_LO_F32;
-        let q = 1.0 / 720.0 + r * (1.0 / 5040.0);
-        let q = 1.0 / 120.0 + r * q;
-        let q = 1.0 / 24.0 + r * q;
-        let q = 1.0 / 6.0 + r * q;
-        let q = 0.5 + r * q;
-        let p = 1.0 + (r + (r * r) * q);
+        let q = m(r, 1.0 / 5040.0, 1.0 / 720.0);
+        let q = m(r, q, 1.0 / 120.0);
+        let q = m(r, q, 1.0 / 24.0);
+        let q = m(r, q, 1.0 / 6.0);
+        let q = m(r, q, 0.5);
+        let p = 1.0 + m(r * r, q, r);
         let n1 = ni >> 1;
         let n2 = ni - n1;
         let s1 = f32::from_bits(((n1 + 127) as u32) << 23);
@@ -145,7 +163,8 @@ impl Real for f32 {
     }
 
     #[inline(always)]
-    fn log1p_recip(self) -> (Self, Self) {
+    fn log1p_recip_with<const FMA: bool>(self) -> (Self, Self) {
+        let m = Self::madd::<FMA>;
         let x = self;
         let u = 1.0 + x;
         let c = x - (u - 1.0);
@@ -154,14 +173,18 @@ impl Real for f32 {
         let k = select(big, 1.0f32, 0.0);
         let s = (f - 1.0) / (f + 1.0);
         let s2 = s * s;
-        let q = 1.0 / 9.0 + s2 * (1.0 / 11.0);
-        let q = 1.0 / 7.0 + s2 * q;
-        let q = 1.0 / 5.0 + s2 * q;
-        let q = 1.0 / 3.0 + s2 * q;
+        let q = m(s2, 1.0 / 11.0, 1.0 / 9.0);
+        let q = m(s2, q, 1.0 / 7.0);
+        let q = m(s2, q, 1.0 / 5.0);
+        let q = m(s2, q, 1.0 / 3.0);
         let two_s = s + s;
         let d = 1.0 / u;
         (
-            k * LN2_HI_F32 + (two_s + ((two_s * s2) * q + (k * LN2_LO_F32 + c * d))),
+            m(
+                k,
+                LN2_HI_F32,
+                two_s + m(two_s * s2, q, m(k, LN2_LO_F32, c * d)),
+            ),
             d,
         )
     }
@@ -194,7 +217,13 @@ impl Real for f64 {
     }
 
     #[inline(always)]
-    fn exp(self) -> Self {
+    fn madd<const FMA: bool>(a: Self, b: Self, c: Self) -> Self {
+        if FMA { a.mul_add(b, c) } else { a * b + c }
+    }
+
+    #[inline(always)]
+    fn exp_with<const FMA: bool>(self) -> Self {
+        let m = Self::madd::<FMA>;
         const MAGIC: f64 = 6_755_399_441_055_744.0; // 1.5 * 2^52
         let x = select(self > Self::EXP_LO, self, Self::EXP_LO);
         let x = select(x < Self::EXP_HI, x, Self::EXP_HI);
@@ -216,9 +245,9 @@ impl Real for f64 {
             6.0,
             2.0,
         ] {
-            q = 1.0 / k + r * q;
+            q = m(r, q, 1.0 / k);
         }
-        let p = 1.0 + (r + (r * r) * q);
+        let p = 1.0 + m(r * r, q, r);
         let n1 = ni >> 1;
         let n2 = ni - n1;
         let s1 = f64::from_bits(((n1 + 1023) as u64) << 52);
@@ -227,7 +256,8 @@ impl Real for f64 {
     }
 
     #[inline(always)]
-    fn log1p_recip(self) -> (Self, Self) {
+    fn log1p_recip_with<const FMA: bool>(self) -> (Self, Self) {
+        let m = Self::madd::<FMA>;
         let x = self;
         let u = 1.0 + x;
         let c = x - (u - 1.0);
@@ -238,12 +268,16 @@ impl Real for f64 {
         let s2 = s * s;
         let mut q = 1.0 / 23.0;
         for d in [21.0, 19.0, 17.0, 15.0, 13.0, 11.0, 9.0, 7.0, 5.0, 3.0] {
-            q = 1.0 / d + s2 * q;
+            q = m(s2, q, 1.0 / d);
         }
         let two_s = s + s;
         let d = 1.0 / u;
         (
-            k * LN2_HI_F64 + (two_s + ((two_s * s2) * q + (k * LN2_LO_F64 + c * d))),
+            m(
+                k,
+                LN2_HI_F64,
+                two_s + m(two_s * s2, q, m(k, LN2_LO_F64, c * d)),
+            ),
             d,
         )
     }
@@ -258,11 +292,12 @@ impl Real for f64 {
 /// `z - m = hi + lo` exactly (two-sum) and `exp(hi + lo) = exp(hi)(1 + lo)` to first order.
 /// Where `hi` is below the range of `exp` (or infinite) the result is 0.
 #[inline(always)]
-pub(crate) fn shifted_exp<T: Real>(z: T, m: T) -> T {
+pub(crate) fn shifted_exp<T: Real, const FMA: bool>(z: T, m: T) -> T {
     let hi = z - m;
     let bb = hi - z;
     let lo = (z - (hi - bb)) + (-m - bb);
     let ok = hi > T::EXP_LO;
     let lo = select(ok, lo, T::ZERO);
-    hi.exp() * (T::ONE + lo)
+    let e = hi.exp_with::<FMA>();
+    T::madd::<FMA>(e, lo, e)
 }

@@ -75,6 +75,8 @@ pub mod budget;
 mod kernel;
 mod math;
 
+#[cfg(target_arch = "x86_64")]
+use pulp::Simd;
 use rayon::prelude::*;
 
 use crate::error::Error;
@@ -652,17 +654,25 @@ impl Loss {
         out: &mut [f64],
         grad: &mut [T],
     ) -> Result<(), (usize, Error)> {
-        let op = ChunkOp::<T, Y, BACK> {
-            ctx,
-            logits,
-            labels,
-            first,
-            out,
-            grad,
-        };
-        let fault = match self.dispatch {
-            Dispatch::Portable => op.run(),
-            Dispatch::Auto => pulp::Arch::new().dispatch(op),
+        macro_rules! op {
+            ($fma:literal) => {
+                ChunkOp::<T, Y, BACK, $fma> {
+                    ctx,
+                    logits,
+                    labels,
+                    first,
+                    out,
+                    grad,
+                }
+            };
+        }
+        let fault = match (self.dispatch, Level::detect()) {
+            (Dispatch::Portable, _) => op!(false).run(),
+            #[cfg(target_arch = "x86_64")]
+            (Dispatch::Auto, Level::V4(simd)) => Simd::vectorize(simd, op!(true)),
+            #[cfg(target_arch = "x86_64")]
+            (Dispatch::Auto, Level::V3(simd)) => Simd::vectorize(simd, op!(true)),
+            (Dispatch::Auto, _) => pulp::Arch::new().dispatch(op!(false)),
         };
         match fault {
             Ok(()) => Ok(()),
@@ -777,8 +787,32 @@ impl<'a, T: Real> Ctx<'a, T> {
     }
 }
 
+/// The instruction sets with fused multiply-add that the kernels use when the CPU has them.
+enum Level {
+    #[cfg(target_arch = "x86_64")]
+    V4(pulp::x86::V4),
+    #[cfg(target_arch = "x86_64")]
+    V3(pulp::x86::V3),
+    Other,
+}
+
+impl Level {
+    fn detect() -> Self {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if let Some(simd) = pulp::x86::V4::try_new() {
+                return Level::V4(simd);
+            }
+            if let Some(simd) = pulp::x86::V3::try_new() {
+                return Level::V3(simd);
+            }
+        }
+        Level::Other
+    }
+}
+
 /// A chunk of rows, run under `pulp`'s dispatch.
-struct ChunkOp<'a, 'c, T, Y, const BACK: bool> {
+struct ChunkOp<'a, 'c, T, Y, const BACK: bool, const FMA: bool> {
     ctx: &'a Ctx<'c, T>,
     logits: &'a [T],
     labels: &'a Y,
@@ -787,7 +821,9 @@ struct ChunkOp<'a, 'c, T, Y, const BACK: bool> {
     grad: &'a mut [T],
 }
 
-impl<T: Real, Y: Labels, const BACK: bool> pulp::WithSimd for ChunkOp<'_, '_, T, Y, BACK> {
+impl<T: Real, Y: Labels, const BACK: bool, const FMA: bool> pulp::WithSimd
+    for ChunkOp<'_, '_, T, Y, BACK, FMA>
+{
     type Output = Result<(), (usize, RowFault)>;
     #[inline(always)]
     fn with_simd<S: pulp::Simd>(self, _: S) -> Self::Output {
@@ -795,7 +831,7 @@ impl<T: Real, Y: Labels, const BACK: bool> pulp::WithSimd for ChunkOp<'_, '_, T,
     }
 }
 
-impl<T: Real, Y: Labels, const BACK: bool> ChunkOp<'_, '_, T, Y, BACK> {
+impl<T: Real, Y: Labels, const BACK: bool, const FMA: bool> ChunkOp<'_, '_, T, Y, BACK, FMA> {
     #[inline(always)]
     fn run(self) -> Result<(), (usize, RowFault)> {
         let n = self.ctx.classes;
@@ -810,9 +846,9 @@ impl<T: Real, Y: Labels, const BACK: bool> ChunkOp<'_, '_, T, Y, BACK> {
             };
             let y = self.labels.row(row);
             let value = match family {
-                Family::Sigmoid => sigmoid_row::<T, _, BACK>(self.ctx, z, g, y),
-                Family::Softmax => softmax_row::<T, _, BACK>(self.ctx, z, g, y),
-                Family::Zlpr => zlpr_row::<T, _, BACK>(self.ctx, z, g, y),
+                Family::Sigmoid => sigmoid_row::<T, _, BACK, FMA>(self.ctx, z, g, y),
+                Family::Softmax => softmax_row::<T, _, BACK, FMA>(self.ctx, z, g, y),
+                Family::Zlpr => zlpr_row::<T, _, BACK, FMA>(self.ctx, z, g, y),
             };
             *loss = value.map_err(|fault| (row, fault))?;
         }
@@ -855,7 +891,7 @@ macro_rules! segments {
 }
 
 #[inline(always)]
-fn sigmoid_row<T: Real, L: DenseLabel, const BACK: bool>(
+fn sigmoid_row<T: Real, L: DenseLabel, const BACK: bool, const FMA: bool>(
     ctx: &Ctx<'_, T>,
     z: &[T],
     g: &mut [T],
@@ -879,6 +915,7 @@ fn sigmoid_row<T: Real, L: DenseLabel, const BACK: bool>(
             _,
             _,
             BACK,
+            FMA,
         >(
             z, g, range, src, plain, &mut acc, &mut check, &mut bad
         ));
@@ -893,6 +930,7 @@ fn sigmoid_row<T: Real, L: DenseLabel, const BACK: bool>(
             _,
             _,
             BACK,
+            FMA,
         >(
             z, g, range, src, c, &mut acc, &mut check, &mut bad
         ));
@@ -907,7 +945,7 @@ fn sigmoid_row<T: Real, L: DenseLabel, const BACK: bool>(
 }
 
 #[inline(always)]
-fn softmax_row<T: Real, L: DenseLabel, const BACK: bool>(
+fn softmax_row<T: Real, L: DenseLabel, const BACK: bool, const FMA: bool>(
     ctx: &Ctx<'_, T>,
     z: &[T],
     g: &mut [T],
@@ -956,21 +994,25 @@ fn softmax_row<T: Real, L: DenseLabel, const BACK: bool>(
     };
     let plain_only = ctx.prior.is_none() && ctx.class.is_none();
     if plain_only {
-        segments!(
-            labels,
-            n,
-            |range, src| kernel::softmax_sums::<T, _, _, BACK>(
-                z, g, range, src, plain, m, j, &mut sums
-            )
-        );
+        segments!(labels, n, |range, src| kernel::softmax_sums::<
+            T,
+            _,
+            _,
+            BACK,
+            FMA,
+        >(
+            z, g, range, src, plain, m, j, &mut sums
+        ));
     } else {
-        segments!(
-            labels,
-            n,
-            |range, src| kernel::softmax_sums::<T, _, _, BACK>(
-                z, g, range, src, weighted, m, j, &mut sums
-            )
-        );
+        segments!(labels, n, |range, src| kernel::softmax_sums::<
+            T,
+            _,
+            _,
+            BACK,
+            FMA,
+        >(
+            z, g, range, src, weighted, m, j, &mut sums
+        ));
     }
     let rest = sums.rest.total();
     let total = sums.total.total();
@@ -1004,7 +1046,7 @@ fn softmax_row<T: Real, L: DenseLabel, const BACK: bool>(
 }
 
 #[inline(always)]
-fn zlpr_row<T: Real, L: DenseLabel, const BACK: bool>(
+fn zlpr_row<T: Real, L: DenseLabel, const BACK: bool, const FMA: bool>(
     ctx: &Ctx<'_, T>,
     z: &[T],
     g: &mut [T],
@@ -1077,7 +1119,7 @@ fn zlpr_row<T: Real, L: DenseLabel, const BACK: bool>(
     let (down, down_top) = plan(down_coef, -1.0);
     let halves = [up, down];
     let mut sums = [Acc::new(), Acc::new()];
-    segments!(labels, n, |range, src| kernel::zlpr_sums(
+    segments!(labels, n, |range, src| kernel::zlpr_sums::<T, _, FMA>(
         z, range, src, halves, &mut sums
     ));
     let [su, sd] = sums;
@@ -1094,7 +1136,7 @@ fn zlpr_row<T: Real, L: DenseLabel, const BACK: bool>(
     let (vd, dd) = finish(sd.total(), down_top);
     if BACK {
         let inv = [r(ctx.scale / du), r(ctx.scale / dd)];
-        segments!(labels, n, |range, src| kernel::zlpr_gradient(
+        segments!(labels, n, |range, src| kernel::zlpr_gradient::<T, _, FMA>(
             z, g, range, src, halves, inv
         ));
     }
