@@ -93,9 +93,9 @@ use kernel::{
 };
 
 /// Elements per parallel chunk (rows are never split; a chunk has at least one row).
-const CHUNK_ELEMENTS: usize = 16 * 1024;
+const CHUNK_ELEMENTS: usize = 8 * 1024;
 /// Batches with fewer elements run on the calling thread.
-const PARALLEL_MIN: usize = 32 * 1024;
+const PARALLEL_MIN: usize = 2 * CHUNK_ELEMENTS;
 
 /// How the kernels are compiled and chosen at run time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
