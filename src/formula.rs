@@ -223,7 +223,8 @@ impl<F: DualNumFloat, T: DualNum<Primitive = F>> Softplus<T> {
 
     /// `softplus(z) = max(z, 0) + log1p(exp(-|z|)) = -log(1 - s)`.
     fn of_z(&self) -> T {
-        if self.z.re() > F::zero() {
+        // The same branch as `new` (|z| = z for z >= 0), so the derivative at 0 is right.
+        if self.z.re() >= F::zero() {
             self.z.clone() + &self.l
         } else {
             self.l.clone()

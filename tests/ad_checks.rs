@@ -10,8 +10,7 @@ mod common;
 use common::{ADVERSARIAL, Rng};
 use labelsmooth::check::{
     AdOptions, AdReport, Fault, Tolerances, ad_gradient, adversarial_points, check_divergence,
-    check_minimiser, check_point, check_scheme, closed_form, minimiser, minimiser_mpfr,
-    target_entropy,
+    check_minimiser, check_point, check_scheme, minimiser, minimiser_mpfr, target_entropy,
 };
 use labelsmooth::reference::Reference;
 use labelsmooth::{Batch, Family, Param, Params, Problem, Scheme, Smoothing, Weights};
@@ -59,16 +58,11 @@ fn eps(value: &str) -> Params {
     }
 }
 
-/// Known bug, reported, in `src/formula.rs` (not this test's file): at a logit of exactly
-/// `±0`, `Softplus::new` takes `|z| = z` (the `z < 0` test fails) but `Softplus::of_z` takes
-/// the `z > 0` branch (`softplus(z) = log1p(e^-|z|)` without the `+ z`), so the derivative
-/// part of `softplus(z)` there is `-1/2` instead of `+1/2`: the AD gradient of the sigmoid
-/// family's loss at an exact 0 is `-w (pi t + 1 - t) / 2` instead of `w (1 - t - pi t) / 2`.
-/// The values and the closed-form gradient are right. While the bug is present, points with
-/// an exact zero logit skip the AD-gradient comparison in the sigmoid family (and the test
-/// [`sigmoid_ad_gradient_at_an_exact_zero_logit`], ignored, shows it); once it is fixed this
-/// returns false and every point is checked again.
-fn zero_logit_bug() -> bool {
+/// A regression test: the dual part of softplus(z) at exactly z = 0 once had the wrong sign,
+/// so the AD gradient of the sigmoid family there was wrong. By hand, bce_symmetric(0.1) on a
+/// positive label at z = 0: `s - t = 1/2 - 9/10 = -2/5`.
+#[test]
+fn sigmoid_ad_gradient_at_an_exact_zero_logit() {
     let problem = one_row(
         Scheme::BceSymmetric,
         &eps("0.1"),
@@ -76,19 +70,10 @@ fn zero_logit_bug() -> bool {
         &[0.0],
         &[1],
     );
-    let (_, ad) = ad_gradient(&problem, 0, &[0.0]).unwrap();
-    let closed = problem.gradient_at::<f64>(0, &[0.0]).unwrap();
-    (ad[0] - closed[0]).abs() > 1e-12
-}
-
-fn skips_ad_gradient(bug: bool, scheme: Scheme, z: &[f64]) -> bool {
-    bug && scheme.family() == Family::Sigmoid && z.contains(&0.0)
-}
-
-#[test]
-#[ignore = "known bug in src/formula.rs: the dual part of softplus(z) at z = 0 has the wrong sign (see zero_logit_bug)"]
-fn sigmoid_ad_gradient_at_an_exact_zero_logit() {
-    assert!(!zero_logit_bug());
+    for z in [0.0, -0.0] {
+        let (_, ad) = ad_gradient(&problem, 0, &[z]).unwrap();
+        assert!((ad[0] + 0.4).abs() < 1e-15, "z = {z:?}: {ad:?}");
+    }
 }
 
 #[test]
@@ -98,8 +83,6 @@ fn every_scheme_passes_every_ad_check() {
     let reference = Reference::default();
     let mut table = format!("{HEADER}\n");
     let mut failures = Vec::new();
-    let bug = zero_logit_bug();
-    let mut skipped = 0;
     let mut random = 0;
     let mut points_in_all = 0;
     for (index, scheme) in Scheme::ALL.into_iter().enumerate() {
@@ -114,11 +97,7 @@ fn every_scheme_passes_every_ad_check() {
                 let mut points = vec![batch.logits(row).to_vec()];
                 points.extend(adversarial_points(batch.classes(), &mut rng));
                 for z in &points {
-                    let mut check = check_point(&problem, row, z, None).unwrap();
-                    if skips_ad_gradient(bug, scheme, z) {
-                        check.grad_rel = 0.0;
-                        skipped += 1;
-                    }
+                    let check = check_point(&problem, row, z, None).unwrap();
                     report.record_point(&check);
                     let found = check.failures(&tolerances);
                     if !found.is_empty() && shown < 3 {
@@ -131,20 +110,7 @@ fn every_scheme_passes_every_ad_check() {
                         ));
                     }
                 }
-                if let Some(mut m) = check_minimiser(&problem, row, &reference).unwrap() {
-                    let at = minimiser(&problem, row).unwrap().unwrap_or_default();
-                    if skips_ad_gradient(bug, scheme, &at) {
-                        // The closed-form gradient alone, at the same tolerance.
-                        let g = problem.gradient_at::<f64>(row, &at).unwrap();
-                        let scale = closed_form(&problem, row, &at).unwrap().gradient_scale;
-                        let size = 1.0 + at.iter().fold(0f64, |m, x| m.max(x.abs()));
-                        m.grad_f64 = g
-                            .iter()
-                            .zip(&scale)
-                            .map(|(g, s)| if *g == 0.0 { 0.0 } else { g.abs() / (s * size) })
-                            .fold(0.0, f64::max);
-                        skipped += 1;
-                    }
+                if let Some(m) = check_minimiser(&problem, row, &reference).unwrap() {
                     report.record_minimiser(&m);
                     let found = m.failures(&tolerances);
                     if !found.is_empty() && shown < 6 {
@@ -178,11 +144,7 @@ fn every_scheme_passes_every_ad_check() {
         );
         for v in ADVERSARIAL {
             for z in [[v; 4], [v, -v, v, -v], [v, 0.5, -v, 1e-8]] {
-                let mut check = check_point(&problem, 0, &z, None).unwrap();
-                if skips_ad_gradient(bug, scheme, &z) {
-                    check.grad_rel = 0.0;
-                    skipped += 1;
-                }
+                let check = check_point(&problem, 0, &z, None).unwrap();
                 report.record_point(&check);
                 let found = check.failures(&tolerances);
                 if !found.is_empty() {
@@ -203,11 +165,6 @@ fn every_scheme_passes_every_ad_check() {
     eprintln!("{table}");
     assert!(random >= 10_000, "only {random} random points");
     eprintln!("{random} random rows, {points_in_all} points in all");
-    if bug {
-        eprintln!(
-            "KNOWN BUG (src/formula.rs, softplus at z = 0): {skipped} sigmoid-family points with an exact zero logit skipped the AD-gradient comparison"
-        );
-    }
     assert!(failures.is_empty(), "seed {seed}: {failures:#?}");
 }
 
@@ -263,7 +220,6 @@ fn a_wrong_closed_form_is_caught() {
 #[test]
 fn a_small_fault_fails_the_scheme_report() {
     let tolerances = Tolerances::default();
-    let bug = zero_logit_bug();
     let seed = common::seed(0xfa17);
     for scheme in Scheme::ALL {
         let options = AdOptions {
@@ -273,18 +229,7 @@ fn a_small_fault_fails_the_scheme_report() {
         };
         let clean = check_scheme(scheme, &options).unwrap();
         let found = clean.failures(&tolerances);
-        if skips_ad_gradient(bug, scheme, &[0.0]) {
-            // See zero_logit_bug: only the AD gradient may fail, at an exact zero logit.
-            assert!(
-                found
-                    .iter()
-                    .all(|f| f.starts_with("AD gradient")
-                        || f.starts_with("minimiser gradient (f64)")),
-                "{scheme}: {found:?}"
-            );
-        } else {
-            assert!(found.is_empty(), "{scheme}: {found:?}");
-        }
+        assert!(found.is_empty(), "{scheme}: {found:?}");
         let faulty = AdOptions {
             fault: Some(Fault::GradientScaled(1.0 + 2f64.powi(-30))),
             ..options

@@ -165,6 +165,53 @@ pub fn run(options: &Options<'_>, progress: &mut dyn FnMut(&str)) -> Result<Repo
         // Large enough to be split across threads.
         let big = sample::problem(&mut rng, scheme, 8).map_err(|e| e.to_string())?;
         deterministic &= fast_checks::deterministic(&big)?;
+        // Dual-number checks: AD gradient and Hessian against the closed forms, convexity,
+        // shift invariance, minimisers and divergences (module `check`).
+        let ad_options = crate::check::AdOptions {
+            seed: options.seed,
+            problems: options.problems,
+            rows: 4,
+            reference,
+            fault: match options.fault {
+                Some(Fault::Gradient(s)) if s == scheme => {
+                    Some(crate::check::Fault::GradientScaled(1.0 + 2f64.powi(-30)))
+                }
+                _ => None,
+            },
+        };
+        let ad = crate::check::check_scheme(scheme, &ad_options).map_err(|e| e.to_string())?;
+        let tolerances = crate::check::Tolerances::default();
+        let (at_minimum, derivatives): (Vec<String>, Vec<String>) =
+            ad.failures(&tolerances).into_iter().partition(|f| {
+                f.contains("minimiser") || f.contains("L(z)") || f.contains("divergence")
+            });
+        cells.push(Cell {
+            check: "AD grad/Hessian",
+            passed: derivatives.is_empty(),
+            measured: if derivatives.is_empty() {
+                format!(
+                    "{:.0e}/{:.0e}",
+                    ad.worst_grad_rel,
+                    ad.worst_hess_rel.max(ad.worst_jacobian_rel)
+                )
+            } else {
+                derivatives.join("; ")
+            },
+            budget: format!("{:.0e}, PSD", tolerances.derivative),
+        });
+        cells.push(Cell {
+            check: "minimiser",
+            passed: at_minimum.is_empty() && ad.minimisers > 0,
+            measured: if at_minimum.is_empty() {
+                format!(
+                    "{:.0e}/{:.0e}",
+                    ad.worst_minimiser_grad_mpfr, ad.worst_entropy_rel
+                )
+            } else {
+                at_minimum.join("; ")
+            },
+            budget: format!("{:.0e}", tolerances.minimiser_mpfr),
+        });
         let budget = ulp_budget(scheme);
         cells.push(ulp_cell("f64", w64, budget.f64_loss, budget.f64_grad));
         cells.push(ulp_cell("f32", w32, budget.f32_loss, budget.f32_grad));
