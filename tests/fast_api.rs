@@ -538,3 +538,46 @@ fn shapes_and_structures_are_checked() {
     assert_eq!(v.reduced().unwrap(), s.reduced().unwrap() / 2.0);
     assert_eq!(Family::Softmax, Scheme::Uniform.family());
 }
+
+/// Long rows with few positives take the run-by-run sparse path: it must agree with the
+/// dense labels (to rounding: the lanes sum in another order).
+#[test]
+fn sparse_runs_agree_with_dense() {
+    let (rows, classes) = (3, 2000);
+    for scheme in Scheme::ALL {
+        let (smoothing, logits, _) = big(scheme, rows, classes);
+        let logits: Vec<f64> = logits.iter().map(|&x| f64::from(x)).collect();
+        let positives: &[u32] = if scheme.single_label() {
+            &[777]
+        } else {
+            &[0, 15, 16, 1999]
+        };
+        let mut dense = vec![0u8; rows * classes];
+        let mut offsets = vec![0];
+        let mut indices = Vec::new();
+        for r in 0..rows {
+            for &k in positives {
+                dense[r * classes + k as usize] = 1;
+                indices.push(k);
+            }
+            offsets.push(indices.len());
+        }
+        let csr = Csr::new(classes, &offsets, &indices).unwrap();
+        let loss = Loss::new(&smoothing, Reduction::None, &Weights::default()).unwrap();
+        let mut gd = vec![0.0; rows * classes];
+        let mut gs = vec![0.0; rows * classes];
+        let d = loss
+            .forward_backward(&logits, &Dense::new(classes, &dense), &mut gd)
+            .unwrap();
+        let s = loss.forward_backward(&logits, &csr, &mut gs).unwrap();
+        for (a, b) in d.per_row().unwrap().iter().zip(s.per_row().unwrap()) {
+            assert!(close(*a, *b, 0.0, 1e-14), "{scheme}: {a} vs {b}");
+        }
+        for (a, b) in gd.iter().zip(&gs) {
+            assert!(
+                close(*a, *b, 1e-300, 1e-14) || (a - b).abs() < 1e-17,
+                "{scheme}: {a} vs {b}"
+            );
+        }
+    }
+}

@@ -111,6 +111,33 @@ impl<L: DenseLabel> Source for Dense<'_, L> {
     }
 }
 
+/// Sparse labels of one row: its sorted positive classes.
+#[derive(Clone, Copy)]
+pub(crate) struct Sparse<'a>(pub(crate) &'a [u32]);
+
+impl Source for Sparse<'_> {
+    #[inline(always)]
+    fn at(self, k: usize) -> bool {
+        u32::try_from(k).is_ok_and(|k| self.0.binary_search(&k).is_ok())
+    }
+    #[inline(always)]
+    fn valid(self, _: usize) -> bool {
+        true
+    }
+    #[inline(always)]
+    fn chunk(self, base: usize) -> ([bool; W], [bool; W]) {
+        let mut pos = [false; W];
+        let first = self.0.partition_point(|&p| (p as usize) < base);
+        for &p in self.0.get(first..).unwrap_or(&[]) {
+            match (p as usize).checked_sub(base) {
+                Some(i) if i < W => pos[i] = true,
+                _ => break,
+            }
+        }
+        (pos, [true; W])
+    }
+}
+
 /// Every class of the segment is positive (`true`) or negative (`false`).
 #[derive(Clone, Copy)]
 pub(crate) struct Const(pub(crate) bool);

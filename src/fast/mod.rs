@@ -515,9 +515,7 @@ impl Loss {
                 labels: label_rows,
             });
         }
-        if let Some((n, parameter)) = self.classes
-            && n != classes
-        {
+        if let Some((n, parameter)) = self.classes.filter(|&(n, _)| n != classes) {
             return Err(Error::LengthMismatch {
                 parameter,
                 len: n,
@@ -856,8 +854,9 @@ impl<T: Real, Y: Labels, const BACK: bool, const FMA: bool> ChunkOp<'_, '_, T, Y
     }
 }
 
-/// Calls `f(range, positive)` for the segments of a row: the whole row with its dense
-/// labels, or the runs between sparse positives and the positives themselves.
+/// Runs `body` over the segments of a row: the whole row with its dense labels; for sparse
+/// labels either the runs between positives and the positives themselves (long runs) or the
+/// whole row with a per-chunk lookup of the positives.
 macro_rules! segments {
     ($labels:expr, $n:expr, |$range:ident, $src:ident| $body:expr) => {
         match $labels {
@@ -866,7 +865,8 @@ macro_rules! segments {
                 let $src = kernel::Dense(y);
                 $body;
             }
-            RowRef::Sparse(positives) => {
+            // Few positives in a long row: runs of negatives between them, no label reads.
+            RowRef::Sparse(positives) if $n >= LONG_RUNS * (positives.len() + 1) => {
                 let mut previous = 0usize;
                 for &p in positives {
                     let p = p as usize;
@@ -886,9 +886,19 @@ macro_rules! segments {
                 let $src = Const(false);
                 $body;
             }
+            // Otherwise the whole row, each chunk's labels looked up in the sorted indices.
+            RowRef::Sparse(positives) => {
+                let $range = 0..$n;
+                let $src = kernel::Sparse(positives);
+                $body;
+            }
         }
     };
 }
+
+/// Sparse rows whose average run of negatives is at least this long are processed run by
+/// run; shorter runs would leave most elements to the scalar remainder.
+const LONG_RUNS: usize = 8 * kernel::W;
 
 #[inline(always)]
 fn sigmoid_row<T: Real, L: DenseLabel, const BACK: bool, const FMA: bool>(
@@ -1019,14 +1029,21 @@ fn softmax_row<T: Real, L: DenseLabel, const BACK: bool, const FMA: bool>(
     let loss = sums.linear.total() + total * rest.ln_1p();
     if BACK {
         let a = r(total * s / (1.0 + rest));
-        if plain_only {
-            segments!(labels, n, |range, src| kernel::softmax_gradient(
-                g, range, src, plain, a
-            ));
-        } else {
-            segments!(labels, n, |range, src| kernel::softmax_gradient(
-                g, range, src, weighted, a
-            ));
+        // The gradient pass reads no logits: one pass over the row, sparse labels looked
+        // up per chunk (cheaper here than runs).
+        match (labels, plain_only) {
+            (RowRef::Dense(y), true) => {
+                kernel::softmax_gradient(g, 0..n, kernel::Dense(y), plain, a);
+            }
+            (RowRef::Dense(y), false) => {
+                kernel::softmax_gradient(g, 0..n, kernel::Dense(y), weighted, a);
+            }
+            (RowRef::Sparse(p), true) => {
+                kernel::softmax_gradient(g, 0..n, kernel::Sparse(p), plain, a);
+            }
+            (RowRef::Sparse(p), false) => {
+                kernel::softmax_gradient(g, 0..n, kernel::Sparse(p), weighted, a);
+            }
         }
         let yj = match labels {
             RowRef::Dense(y) => y.get(j).is_some_and(|v| v.positive()),
