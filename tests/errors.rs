@@ -1,5 +1,8 @@
 //! Every kind of bad input yields its typed error, and `labelsmooth eval` exits 2 naming it.
 
+#[cfg(feature = "cli")]
+mod common;
+
 use labelsmooth::{Batch, Error, Param, Params, Problem, Scheme, Smoothing, Weights};
 
 fn batch(logits: &[&[f64]], labels: &[&[u8]]) -> Batch {
@@ -154,30 +157,10 @@ fn evaluation_points_and_rows_are_checked() {
     );
 }
 
-/// Runs `labelsmooth eval` on `doc`, returning the exit code and standard error.
+/// Runs `labelsmooth eval` on `doc`: exit code, stdout, stderr.
 #[cfg(feature = "cli")]
 fn eval(doc: &str) -> (i32, String, String) {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_labelsmooth"))
-        .arg("eval")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(doc.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    common::labelsmooth(&["eval"], doc)
 }
 
 #[cfg(feature = "cli")]

@@ -9,37 +9,12 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
 
 use labelsmooth::{Scheme, ulp_budget};
 use rug::Float;
 use serde_json::Value;
 
 const GOLDEN: &str = include_str!("data/mpmath_golden.json");
-
-fn eval(input: &Value) -> Value {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_labelsmooth"))
-        .arg("eval")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{input}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
 
 fn float(v: &Value) -> Float {
     let text = v.as_str().unwrap_or_else(|| panic!("{v} is not a string"));
@@ -67,7 +42,7 @@ fn reference_agrees_with_mpmath_to_30_digits_and_f64_within_budget() {
         let name = case["name"].as_str().unwrap();
         let scheme: Scheme = case["input"]["scheme"].as_str().unwrap().parse().unwrap();
         seen.insert(scheme.name());
-        let out = eval(&case["input"]);
+        let out = common::eval_ok(&case["input"]);
         let want = &case["expected"];
         let got = &out["reference"];
         let mut check = |what: String, g: &Value, w: &Value| {

@@ -15,25 +15,6 @@ fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_labelsmooth")
 }
 
-fn eval(input: &Value) -> Value {
-    use std::io::Write;
-    let mut child = Command::new(bin())
-        .arg("eval")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{input}");
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 #[test]
 fn committed_vectors_are_current_and_reproduce() {
     let committed = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("vectors");
@@ -60,7 +41,7 @@ fn committed_vectors_are_current_and_reproduce() {
         let budget = ulp_budget(scheme);
         for case in doc["cases"].as_array().unwrap() {
             cases += 1;
-            let out = eval(&case["input"]);
+            let out = common::eval_ok(&case["input"]);
             assert_eq!(
                 out["reference"], case["expected"],
                 "{name} {}",

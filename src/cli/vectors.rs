@@ -17,6 +17,7 @@
 
 use std::path::Path;
 
+use labelsmooth::verify::sample::Rng;
 use labelsmooth::{Family, ParameterSet, Scheme};
 use serde_json::{Value, json};
 
@@ -27,27 +28,6 @@ const ADVERSARIAL: [f64; 17] = [
     0.0, 1e-8, -1e-8, 30.0, -30.0, 88.0, -88.0, 100.0, -100.0, 700.0, -700.0, 1e4, -1e4, 88.72,
     -103.9, 709.78, -745.1,
 ];
-
-/// splitmix64, so the vectors are the same on every machine.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 /// Writes one file per scheme into `out`; returns a summary.
 pub fn run(out: &Path) -> Result<String, CliError> {
@@ -72,7 +52,7 @@ pub fn run(out: &Path) -> Result<String, CliError> {
 
 /// The vectors of one scheme.
 pub fn vectors(scheme: Scheme) -> Result<Value, CliError> {
-    let mut rng = Rng(0x5eed_0000 + scheme as u64);
+    let mut rng = Rng::new(0x5eed_0000 + scheme as u64);
     let mut cases = Vec::new();
     let mut add = |name: String, input: Value| -> Result<(), CliError> {
         let parsed = input::parse(&input.to_string())?;

@@ -71,7 +71,7 @@ impl Expr {
 
     fn latex_at(&self, outer: u8) -> String {
         let (s, prec) = match self {
-            Expr::Num(r) => (number_latex(r), 4),
+            Expr::Num(r) => (super::decide::rational_latex(r), 4),
             Expr::Sym(s) => (symbol_latex(s), 4),
             Expr::Neg(a) => (format!("-{}", a.latex_at(3)), 2),
             Expr::Bin('+', a, b) => (format!("{} + {}", a.latex_at(1), b.latex_at(1)), 1),
@@ -144,19 +144,6 @@ pub fn symbol_latex(name: &str) -> String {
     match name.split_once('_') {
         Some((a, b)) => format!("{}_{{{}}}", base(a), base(b)),
         None => base(name),
-    }
-}
-
-fn number_latex(r: &Rational) -> String {
-    if *r.denom() == 1 {
-        r.numer().to_string()
-    } else {
-        let sign = if *r < 0 { "-" } else { "" };
-        format!(
-            "{sign}\\tfrac{{{}}}{{{}}}",
-            r.numer().clone().abs(),
-            r.denom()
-        )
     }
 }
 

@@ -233,6 +233,33 @@ fn equation_latex(lhs: &Expr, rhs: &Expr, rel: &str) -> String {
     format!("${} {rel} {}$", lhs.latex(), rhs.latex())
 }
 
+/// A false identity: the equation, its counterexample, and where its sides agree.
+fn false_identity(
+    head: &str,
+    eq: &super::proof::Equation,
+    scope: &Scope,
+    counterexample: Option<&super::decide::Counterexample>,
+    agree: Option<&(String, super::ratfn::RatFn)>,
+) -> String {
+    let mut line = format!(
+        "{head} {}{} is false",
+        equation_latex(&eq.lhs, &eq.rhs, "="),
+        scope_latex(scope)
+    );
+    if let Some(c) = counterexample {
+        let _ = write!(line, ", counterexample {}", c.latex());
+    }
+    if let Some((name, v)) = agree {
+        let _ = write!(
+            line,
+            "; the sides agree only where ${} = {}$",
+            symbol_latex(name),
+            ratfn_latex(v)
+        );
+    }
+    line + "."
+}
+
 /// One step as a Markdown line (`None` for lines that render elsewhere).
 fn step(item: &Item, outcome: &Outcome) -> Option<String> {
     Some(match (item, outcome) {
@@ -256,25 +283,13 @@ fn step(item: &Item, outcome: &Outcome) -> Option<String> {
             equation_latex(&eq.lhs, &eq.rhs, "="),
             scope_latex(scope)
         ),
-        (Item::Refute(label, eq, scope), Outcome::Fails(c, agree)) => {
-            let mut line = format!(
-                "- ✗ {label}: {}{} is false",
-                equation_latex(&eq.lhs, &eq.rhs, "="),
-                scope_latex(scope)
-            );
-            if let Some(c) = c {
-                let _ = write!(line, ", counterexample {}", c.latex());
-            }
-            if let Some((name, v)) = agree {
-                let _ = write!(
-                    line,
-                    "; the sides agree only where ${} = {}$",
-                    symbol_latex(name),
-                    ratfn_latex(v)
-                );
-            }
-            line + "."
-        }
+        (Item::Refute(label, eq, scope), Outcome::Fails(c, agree)) => false_identity(
+            &format!("- ✗ {label}:"),
+            eq,
+            scope,
+            c.as_ref(),
+            agree.as_ref(),
+        ),
         (
             Item::Range(_, _, conds, scope) | Item::VerdictRange(_, conds, scope),
             Outcome::Range(i),
@@ -338,23 +353,7 @@ fn step(item: &Item, outcome: &Outcome) -> Option<String> {
             scope_latex(scope)
         ),
         (Item::VerdictIdentity(eq, scope), Outcome::Fails(c, agree)) => {
-            let mut line = format!(
-                "- verdict: {}{} is false",
-                equation_latex(&eq.lhs, &eq.rhs, "="),
-                scope_latex(scope)
-            );
-            if let Some(c) = c {
-                let _ = write!(line, ", counterexample {}", c.latex());
-            }
-            if let Some((name, v)) = agree {
-                let _ = write!(
-                    line,
-                    "; the sides agree only where ${} = {}$",
-                    symbol_latex(name),
-                    ratfn_latex(v)
-                );
-            }
-            line + "."
+            false_identity("- verdict:", eq, scope, c.as_ref(), agree.as_ref())
         }
         (Item::VerdictMap(var, eqs, scope), Outcome::Solved(r)) => format!(
             "- verdict: {}{}: {}.",
