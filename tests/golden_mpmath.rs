@@ -9,7 +9,6 @@
 
 mod common;
 
-
 use labelsmooth::{Scheme, ulp_budget};
 use rug::Float;
 use serde_json::Value;
