@@ -70,7 +70,7 @@ impl Batch {
             });
         }
         let whole_rows = |what, len: usize| {
-            if len % classes == 0 {
+            if len.is_multiple_of(classes) {
                 Ok(len / classes)
             } else {
                 Err(Error::RaggedRow {

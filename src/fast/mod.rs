@@ -496,7 +496,7 @@ impl Loss {
                 classes,
             });
         }
-        if logits.len() % classes != 0 {
+        if !logits.len().is_multiple_of(classes) {
             return Err(Error::RaggedRow {
                 what: "logits",
                 row: logits.len() / classes,

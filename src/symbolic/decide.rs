@@ -73,19 +73,19 @@ pub fn identity(lhs: &RatFn, rhs: &RatFn, domain: &Domain) -> Result<(), Option<
         for (k, name) in free.iter().enumerate() {
             point.insert(name.clone(), Rational::from((2 * k as u32 + 3, 2)));
         }
-        if let (Some(a), Some(b)) = (lhs.evaluate(&point), rhs.evaluate(&point)) {
-            if a != b {
-                let used: Vec<String> = lhs.symbols().into_iter().chain(rhs.symbols()).collect();
-                let point = point
-                    .into_iter()
-                    .filter(|(k, _)| used.contains(k))
-                    .collect();
-                return Err(Some(Counterexample {
-                    point,
-                    lhs: a,
-                    rhs: b,
-                }));
-            }
+        if let (Some(a), Some(b)) = (lhs.evaluate(&point), rhs.evaluate(&point))
+            && a != b
+        {
+            let used: Vec<String> = lhs.symbols().into_iter().chain(rhs.symbols()).collect();
+            let point = point
+                .into_iter()
+                .filter(|(k, _)| used.contains(k))
+                .collect();
+            return Err(Some(Counterexample {
+                point,
+                lhs: a,
+                rhs: b,
+            }));
         }
     }
     Err(None)

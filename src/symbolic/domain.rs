@@ -128,12 +128,12 @@ impl Domain {
                 value,
                 strict: false,
             }) = &s.upper
+                && s.kind == Kind::Real
+                && used.contains(&s.name)
             {
-                if s.kind == Kind::Real && used.contains(&s.name) {
-                    let hi = value.to_ratfn(&BTreeMap::new()).ok()?;
-                    let at = f.substitute(&BTreeMap::from([(s.name.clone(), hi)]))?;
-                    sign = combine(sign, self.sign(&at)?)?;
-                }
+                let hi = value.to_ratfn(&BTreeMap::new()).ok()?;
+                let at = f.substitute(&BTreeMap::from([(s.name.clone(), hi)]))?;
+                sign = combine(sign, self.sign(&at)?)?;
             }
         }
         Some(sign)

@@ -134,11 +134,11 @@ pub fn symbol_latex(name: &str) -> String {
         _ => {}
     }
     for (suffix, sub) in [("pos", "+"), ("neg", "-")] {
-        if let Some(stem) = name.strip_suffix(suffix) {
-            if !stem.is_empty() {
-                let stem = stem.strip_suffix('_').unwrap_or(stem);
-                return format!("{}_{{{sub}}}", base(stem));
-            }
+        if let Some(stem) = name.strip_suffix(suffix)
+            && !stem.is_empty()
+        {
+            let stem = stem.strip_suffix('_').unwrap_or(stem);
+            return format!("{}_{{{sub}}}", base(stem));
         }
     }
     match name.split_once('_') {

@@ -176,10 +176,10 @@ impl Document {
                 });
                 continue;
             };
-            if keyword != "text" {
-                if let Some(p) = paragraph.take() {
-                    d.items.push(Item::Text(p));
-                }
+            if keyword != "text"
+                && let Some(p) = paragraph.take()
+            {
+                d.items.push(Item::Text(p));
             }
             let item = match keyword {
                 "title" => {

@@ -186,19 +186,19 @@ impl RatFn {
         let one = Rational::from(1);
         let (dm, _) = den.content();
         let den_part = den.divide_exact(&dm, &one);
-        if den_part.as_constant().is_none() {
-            if let Some(q) = num.div_exact(&den_part) {
-                num = q;
-                den = Poly::zero().add(&den.div_exact(&den_part).unwrap_or(den.clone()));
-            }
+        if den_part.as_constant().is_none()
+            && let Some(q) = num.div_exact(&den_part)
+        {
+            num = q;
+            den = Poly::zero().add(&den.div_exact(&den_part).unwrap_or(den.clone()));
         }
         let (nm, _) = num.content();
         let num_part = num.divide_exact(&nm, &one);
-        if num_part.as_constant().is_none() {
-            if let Some(q) = den.div_exact(&num_part) {
-                den = q;
-                num = num.div_exact(&num_part).unwrap_or(num.clone());
-            }
+        if num_part.as_constant().is_none()
+            && let Some(q) = den.div_exact(&num_part)
+        {
+            den = q;
+            num = num.div_exact(&num_part).unwrap_or(num.clone());
         }
         // Integer coefficients, no common integer factor, and the sign with the fewest minus
         // signs (ties: the denominator's constant or first term positive).
