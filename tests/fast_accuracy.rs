@@ -7,89 +7,18 @@
 
 mod common;
 
-use common::{Rng, rounded_to_f32, ulps_f32, ulps_f64};
+use common::{Rng, rounded_to_f32};
 use labelsmooth::fast::{Csr, Dense, Dispatch, Loss, Precise, ulp_budget};
 use labelsmooth::reference::Reference;
-use labelsmooth::{Batch, Family, Param, Params, Problem, Reduction, Scheme, Smoothing, Weights};
-use rug::Float;
+use labelsmooth::verify::accuracy::{Measured, Worst, gradient_error, gradient_scale};
+use labelsmooth::{Batch, Param, Params, Problem, Reduction, Scheme, Smoothing, Weights};
 
 const PROBLEMS: usize = 40;
 const ROWS: usize = 4;
 
-#[derive(Default, Debug, Clone, Copy)]
-struct Worst {
-    loss: u64,
-    grad: u64,
-}
-
-/// The fast path's float type, with its rounding and ulp distance.
-trait Fp: Precise + Into<f64> {
-    fn round(x: &Float) -> Self;
-    fn ulps(a: Self, b: Self) -> u64;
-    fn narrow(x: f64) -> Self;
-    const EPS: f64;
-}
-
-impl Fp for f64 {
-    fn round(x: &Float) -> Self {
-        x.to_f64()
-    }
-    fn ulps(a: Self, b: Self) -> u64 {
-        ulps_f64(a, b)
-    }
-    fn narrow(x: f64) -> Self {
-        x
-    }
-    const EPS: f64 = f64::EPSILON;
-}
-
-impl Fp for f32 {
-    fn round(x: &Float) -> Self {
-        x.to_f32()
-    }
-    fn ulps(a: Self, b: Self) -> u64 {
-        ulps_f32(a, b)
-    }
-    fn narrow(x: f64) -> Self {
-        x as f32
-    }
-    const EPS: f64 = f32::EPSILON as f64;
-}
-
-/// The larger of the two terms whose difference is gradient entry `k` (see tests/accuracy.rs).
-fn grad_scale(problem: &Problem, row: usize, k: usize) -> f64 {
-    let targets = problem.targets::<f64>(row).unwrap();
-    let weight = |w: &Option<Vec<Param>>| w.as_ref().map_or(1.0, |w| w[k].value());
-    let w = weight(&problem.weights().class);
-    match problem.smoothing().scheme().family() {
-        // p_k S - w_k q_k with p_k <= 1: both terms at most S.
-        Family::Softmax => {
-            let class = problem.weights().class.as_ref();
-            (0..targets.len())
-                .map(|j| class.map_or(1.0, |c| c[j].value()) * targets[j])
-                .sum()
-        }
-        // w ((1-t) s - pi t (1-s)): terms at most w (1-t) and w pi t.
-        Family::Sigmoid => w * (1.0 - targets[k]).max(weight(&problem.weights().pos) * targets[k]),
-        // A difference of two shares in [0, 1].
-        Family::Zlpr => 1.0,
-    }
-}
-
-/// ULPs of the exact value, or units of round-off of the larger term, whichever is less.
-fn grad_error<F: Fp>(computed: F, exact: &Float, scale: f64) -> u64 {
-    let in_ulps = F::ulps(computed, F::round(exact));
-    let unit = scale * F::EPS;
-    let absolute = (Float::with_val(128, computed.into()) - exact)
-        .abs()
-        .to_f64();
-    let in_units = if unit > 0.0 {
-        (absolute / unit).ceil() as u64
-    } else {
-        u64::MAX
-    };
-    in_ulps.min(in_units)
-}
+/// The float types the fast path takes, with the library's rounding and ULP distance.
+trait Fp: Measured + Precise {}
+impl<F: Measured + Precise> Fp for F {}
 
 fn csr_of(problem: &Problem) -> (Vec<usize>, Vec<u32>) {
     let b = problem.batch();
@@ -127,14 +56,14 @@ fn measure_with<F: Fp>(
     let b = problem.batch();
     let (rows, n) = (b.rows(), b.classes());
     let logits: Vec<F> = (0..rows)
-        .flat_map(|r| b.logits(r).iter().map(|&x| F::narrow(x)))
+        .flat_map(|r| b.logits(r).iter().map(|&x| F::round_from(x)))
         .collect();
     let labels: Vec<u8> = (0..rows)
         .flat_map(|r| b.labels(r).iter().map(|&y| u8::from(y)))
         .collect();
     let (offsets, indices) = csr_of(problem);
     let csr = Csr::new(n, &offsets, &indices).unwrap();
-    let mut grad = vec![F::narrow(0.0); rows * n];
+    let mut grad = vec![F::round_from(0.0); rows * n];
     let mut sparse_grad = grad.clone();
     let dense = loss
         .forward_backward(&logits, &Dense::new(n, &labels), &mut grad)
@@ -146,7 +75,7 @@ fn measure_with<F: Fp>(
         let per_row = values.per_row().unwrap();
         for row in 0..rows {
             let z = b.logits(row);
-            if z.iter().any(|x| !F::narrow(*x).into().is_finite()) {
+            if z.iter().any(|x| !F::round_from(*x).is_finite()) {
                 continue; // outside the range of F: not an input of this precision.
             }
             let e = &exact.rows[row];
@@ -154,15 +83,15 @@ fn measure_with<F: Fp>(
                 format!(
                     "{} {} {what} {:?}: row {row} logits {z:?} labels {:?}",
                     problem.smoothing().scheme(),
-                    F::NAME,
+                    <F as labelsmooth::Precision>::NAME,
                     loss.dispatch(),
                     b.labels(row)
                 )
             };
             let l = per_row[row];
-            let exact_loss = F::round(&e.loss);
+            let exact_loss = F::from_exact(&e.loss);
             assert!(
-                l.into().is_finite() || !exact_loss.into().is_finite(),
+                l.is_finite() || !exact_loss.is_finite(),
                 "non-finite loss {l:?}: {}",
                 context()
             );
@@ -177,8 +106,8 @@ fn measure_with<F: Fp>(
             worst.loss = worst.loss.max(error);
             for k in 0..n {
                 let gk = g[row * n + k];
-                assert!(gk.into().is_finite(), "non-finite grad[{k}]: {}", context());
-                let error = grad_error(gk, &e.gradient[k], grad_scale(problem, row, k));
+                assert!(gk.is_finite(), "non-finite grad[{k}]: {}", context());
+                let error = gradient_error(gk, &e.gradient[k], gradient_scale(problem, row, k));
                 assert!(
                     error <= u64::from(budget.1),
                     "grad[{k}] off by {error} ulps (budget {}): computed {gk:?}, exact {}: {}",
