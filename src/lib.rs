@@ -5,6 +5,14 @@
 //! for `f32`, `f64` and dual numbers, and (feature `reference`) an MPFR reference that takes
 //! every input exactly and rounds once.
 //!
+//! ## Modules
+//! - the crate root: the catalog ([`Scheme`], [`Smoothing`]), checked inputs ([`Batch`],
+//!   [`Problem`]) and the generic formulas ([`Problem::evaluate`], [`Problem::loss_at`]);
+//! - [`fast`]: the production loss and gradient (no C code; the lean build);
+//! - `reference` (feature `reference`): the MPFR reference;
+//! - `check`, `symbolic`, `verify` (feature `verify`): dual-number checks, the exact symbolic
+//!   checker of `proofs/`, and the verification report of `labelsmooth verify`.
+//!
 //! ## Semantics
 //! One row has logits `z` in R^N, labels `y` in {0,1}^N, `n` positives. A batch is B rows.
 //! - Softmax family (`uniform`, `others`, `classy_vision`, `ml_uniform`, `ml_complement`,
@@ -45,12 +53,12 @@
 #![warn(missing_docs)]
 
 mod batch;
-// Issue 3: dual-number checks (owned by the AD work).
+mod budget;
+// Dual-number checks of the shipped formulas (AD gradient and Hessian, minimisers).
 #[cfg(feature = "verify")]
 pub mod check;
-// Issue 4: the fast path (owned by the fast-path work).
-mod budget;
 mod error;
+// The production loss and gradient: fused, vectorised, rayon-parallel.
 pub mod fast;
 mod formula;
 mod precision;
