@@ -292,6 +292,40 @@ fn hand_written_values() {
     assert_eq!(g, [0.25, -0.75, 0.25, 0.25]);
 }
 
+#[test]
+fn overflowing_lanes_fall_back_to_f64_sums() {
+    // bce_symmetric eps = 0.1: a negative at z = 3e38 costs (1 - 0.1) z, a zero logit log 2.
+    // Classes 0 and 16 share a vector lane, whose f32 sum 1.8 z overflows; the row's loss
+    // does too, but the mean over two rows, 0.9 z + 31 log 2, is finite.
+    let z = 3e38f32;
+    let mut logits = [0f32; 64];
+    logits[0] = z;
+    logits[16] = z;
+    let mut labels = [0u8; 64];
+    labels[1] = 1;
+    labels[33] = 1;
+    let s = Smoothing::with_eps(Scheme::BceSymmetric, 0.1).unwrap();
+    let none = Loss::new(&s, Reduction::None, &Weights::default()).unwrap();
+    let v = none.forward(&logits, &Dense::new(32, &labels)).unwrap();
+    let rows = v.per_row().unwrap();
+    assert_eq!(rows[0], f32::INFINITY);
+    assert!((f64::from(rows[1]) - 32.0 * std::f64::consts::LN_2).abs() < 1e-5);
+    let mean = Loss::new(&s, Reduction::MeanOverRows, &Weights::default()).unwrap();
+    let mut g = [0f32; 64];
+    let v = mean
+        .forward_backward(&logits, &Dense::new(32, &labels), &mut g)
+        .unwrap();
+    let expected = (0.9 * f64::from(z)) as f32;
+    let got = v.reduced().unwrap();
+    assert!(got.is_finite(), "mean {got}");
+    assert!(
+        got.to_bits().abs_diff(expected.to_bits()) <= 2,
+        "{got} vs {expected}"
+    );
+    // The gradient of the overflowing entries is (1 - t) / 2 rows, exactly.
+    assert_eq!((g[0], g[16]), (0.45, 0.45));
+}
+
 fn sigmoid_loss() -> Loss {
     let s = Smoothing::with_eps(Scheme::BceHalf, 0.1).unwrap();
     Loss::new(&s, Reduction::Sum, &Weights::default()).unwrap()

@@ -224,6 +224,49 @@ impl Acc {
     }
 }
 
+/// Per-lane sums in the logits' own precision with each addition's rounding error kept
+/// (Knuth's two-sum), so a block of chunks is summed without converting to `f64` in the
+/// inner loop (a wider type there halves the vector width the loop is compiled to).
+/// The sum plus the error is the exact lane sum up to a relative `(BLOCK u)^2`. A lane that
+/// overflows (its `f64` sum might not) shows as an infinite total: the rows then run again
+/// with `wide` kernels, every element summed in `f64`.
+pub(crate) struct Lanes<T> {
+    sum: [T; W],
+    err: [T; W],
+}
+
+impl<T: Real> Lanes<T> {
+    #[inline(always)]
+    pub(crate) fn new() -> Self {
+        Lanes {
+            sum: [T::ZERO; W],
+            err: [T::ZERO; W],
+        }
+    }
+
+    /// Adds `x` to lane `i`.
+    #[inline(always)]
+    fn add(&mut self, i: usize, x: T) {
+        let s = self.sum[i];
+        let t = s + x;
+        let bp = t - s;
+        self.err[i] = self.err[i] + ((s - (t - bp)) + (x - bp));
+        self.sum[i] = t;
+    }
+
+    /// Moves the lanes into `acc` and starts again from 0.
+    #[inline(always)]
+    fn drain_into(&mut self, acc: &mut Acc) {
+        // An overflowed lane's error is NaN (inf - inf): the sum alone says what happened.
+        for (e, &s) in self.err.iter_mut().zip(&self.sum) {
+            *e = select(s.abs() == T::INFINITY, T::ZERO, *e);
+        }
+        acc.add_lanes(&self.sum);
+        acc.add_lanes(&self.err);
+        *self = Lanes::new();
+    }
+}
+
 /// A row's problems found by a kernel; the driver turns them into typed errors.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum RowFault {
@@ -346,36 +389,37 @@ pub(crate) fn sigmoid_segment<
     acc: &mut Acc,
     check: &mut Check<T>,
     bad: &mut bool,
+    wide: bool,
 ) {
     let start = range.start;
     let zs = &z[range.clone()];
     let mut gs: &mut [T] = if BACK { &mut g[range] } else { &mut [] };
-    let chunks = zs.chunks_exact(W);
-    let rest = chunks.remainder();
+    let (vector, rest) = zs.split_at(if wide { 0 } else { zs.len() - zs.len() % W });
     let mut invalid = [false; W];
-    for (bi, block) in zs.chunks(BLOCK * W).enumerate() {
+    let mut sums = Lanes::new();
+    for (bi, block) in vector.chunks(BLOCK * W).enumerate() {
         for (cj, zc) in block.chunks_exact(W).enumerate() {
             let ci = bi * BLOCK + cj;
             let zc = &lanes(zc);
             let base = start + ci * W;
-            let mut loss = [T::ZERO; W];
             let mut grad = [T::ZERO; W];
             let (ys, ok) = y.chunk(base);
             for i in 0..W {
                 let k = base + i;
                 invalid[i] |= !ok[i];
                 let (l, gk) = sigmoid_element::<T, FMA>(zc[i], c.at(k, ys[i]));
-                loss[i] = l;
+                // z - z: 0 for finite z, NaN otherwise, so a non-finite logit shows in the sum.
+                #[allow(clippy::eq_op)]
+                sums.add(i, l + (zc[i] - zc[i]));
                 grad[i] = gk;
             }
-            check.lanes(zc);
-            acc.add_lanes(&loss);
             if BACK {
                 let (head, tail) = std::mem::take(&mut gs).split_at_mut(W);
                 head.copy_from_slice(&grad);
                 gs = tail;
             }
         }
+        sums.drain_into(acc);
         acc.flush();
     }
     let base = start + zs.len() - rest.len();
@@ -494,6 +538,15 @@ pub(crate) struct SoftSums {
     pub(crate) total: Acc,
 }
 
+impl SoftSums {
+    /// Whether every sum so far is finite.
+    pub(crate) fn finite(&self) -> bool {
+        [&self.rest, &self.linear, &self.total]
+            .iter()
+            .all(|a| (a.sum + a.comp).is_finite() && a.lanes.iter().all(|l| l.is_finite()))
+    }
+}
+
 /// `c (m - z)` for `m >= z`, halving first where `m - z` overflows.
 #[inline(always)]
 fn shift_times<T: Real>(m: T, z: T, c: T) -> T {
@@ -522,41 +575,39 @@ pub(crate) fn softmax_sums<
     m: T,
     argmax: usize,
     sums: &mut SoftSums,
+    wide: bool,
 ) {
     let start = range.start;
     let zs = &z[range.clone()];
     let mut gs: &mut [T] = if BACK { &mut g[range] } else { &mut [] };
-    let chunks = zs.chunks_exact(W);
-    let rest = chunks.remainder();
-    for (bi, block) in zs.chunks(BLOCK * W).enumerate() {
+    let (vector, rest) = zs.split_at(if wide { 0 } else { zs.len() - zs.len() % W });
+    let (mut rest_lanes, mut linear_lanes, mut total_lanes) =
+        (Lanes::new(), Lanes::new(), Lanes::new());
+    for (bi, block) in vector.chunks(BLOCK * W).enumerate() {
         for (cj, zc) in block.chunks_exact(W).enumerate() {
             let ci = bi * BLOCK + cj;
             let zc = &lanes(zc);
             let base = start + ci * W;
             let mut e = [T::ZERO; W];
-            let mut lin = [T::ZERO; W];
-            let mut cs = [T::ZERO; W];
             let (ys, _) = y.chunk(base);
             for i in 0..W {
                 let k = base + i;
                 let [ck, _] = c.at(k, ys[i]);
                 let ek = shifted_exp::<T, FMA>(zc[i], m);
-                e[i] = ek;
-                lin[i] = shift_times(m, zc[i], ck);
-                cs[i] = ck;
+                e[i] = select(k == argmax, T::ZERO, ek);
+                rest_lanes.add(i, e[i]);
+                linear_lanes.add(i, shift_times(m, zc[i], ck));
+                total_lanes.add(i, ck);
             }
-            if (base..base + W).contains(&argmax) {
-                e[argmax - base] = T::ZERO;
-            }
-            sums.rest.add_lanes(&e);
-            sums.linear.add_lanes(&lin);
-            sums.total.add_lanes(&cs);
             if BACK {
                 let (head, tail) = std::mem::take(&mut gs).split_at_mut(W);
                 head.copy_from_slice(&e);
                 gs = tail;
             }
         }
+        rest_lanes.drain_into(&mut sums.rest);
+        linear_lanes.drain_into(&mut sums.linear);
+        total_lanes.drain_into(&mut sums.total);
         sums.rest.flush();
         sums.linear.flush();
         sums.total.flush();
@@ -753,30 +804,32 @@ pub(crate) fn zlpr_sums<T: Real, Y: Source, const FMA: bool>(
     let zs = &z[range];
     let chunks = zs.chunks_exact(W);
     let rest = chunks.remainder();
+    let mut terms = [Lanes::new(), Lanes::new()];
     for (bi, block) in zs.chunks(BLOCK * W).enumerate() {
         for (cj, zc) in block.chunks_exact(W).enumerate() {
             let ci = bi * BLOCK + cj;
             let zc = &lanes(zc);
             let base = start + ci * W;
-            let mut t = [[T::ZERO; W]; 2];
             let (ys, _) = y.chunk(base);
             for i in 0..W {
                 let k = base + i;
                 let yk = ys[i];
                 for h in 0..2 {
-                    t[h][i] = select(
-                        k == halves[h].skip,
-                        T::ZERO,
-                        halves[h].term::<FMA>(zc[i], yk),
+                    terms[h].add(
+                        i,
+                        select(
+                            k == halves[h].skip,
+                            T::ZERO,
+                            halves[h].term::<FMA>(zc[i], yk),
+                        ),
                     );
                 }
             }
-            for h in 0..2 {
-                sums[h].add_lanes(&t[h]);
-            }
         }
-        sums[0].flush();
-        sums[1].flush();
+        for h in 0..2 {
+            terms[h].drain_into(&mut sums[h]);
+            sums[h].flush();
+        }
     }
     let base = start + zs.len() - rest.len();
     for (i, &zk) in rest.iter().enumerate() {

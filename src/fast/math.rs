@@ -13,10 +13,11 @@
 //! round; a NaN input gives 0 (the kernels detect non-finite logits separately).
 //!
 //! # `log1p(x)` for `0 <= x <= 1`
-//! `u = 1 + x` rounded, and its rounding error `c = x - (u - 1)` exactly; `u = 2^k f` with
-//! `f` in `[1/sqrt 2, sqrt 2]`; `log f = 2 atanh(s)`, `s = (f - 1)/(f + 1)`, `|s| <= 0.1716`,
-//! by its odd series up to `s^11` (`f32`) or `s^23` (`f64`) (truncation below 2^-30 and
-//! 2^-60 relative); then `log1p(x) = k ln 2 + log f + c/u`.
+//! `1 + x = 2^k (1 + s)/(1 - s)` with `s = x/(x + 2)` (`k = 0`) or, above `sqrt 2 - 1`,
+//! `s = (x - 1)/(x + 3)` (`k = 1`), so `|s| <= 0.1716` and `1 + x` is never rounded (no
+//! correction term needed); `log((1 + s)/(1 - s)) = 2 atanh(s)` by its odd series up to
+//! `s^11` (`f32`) or `s^23` (`f64`) (truncation below 2^-30 and 2^-60 relative); then
+//! `log1p(x) = k ln 2 + 2 atanh(s)`.
 //!
 //! The measured errors of both (against MPFR, exhaustive over the `f32` inputs the kernels
 //! use, sampled in `f64`) are asserted in `tests/fast_math.rs`: at most 1 ulp for `exp`
@@ -67,6 +68,8 @@ pub trait Real:
     const HALF: Self;
     /// The largest finite value.
     const MAX: Self;
+    /// `+inf`.
+    const INFINITY: Self;
     /// Below this, [`Real::exp`] returns 0.
     const EXP_LO: Self;
     /// Above this, [`Real::exp`] overflows to +inf.
@@ -119,6 +122,7 @@ impl Real for f32 {
     const ONE: Self = 1.0;
     const HALF: Self = 0.5;
     const MAX: Self = f32::MAX;
+    const INFINITY: Self = f32::INFINITY;
     const EXP_LO: Self = -110.0;
     const EXP_HI: Self = 89.0;
 
@@ -166,26 +170,19 @@ impl Real for f32 {
     fn log1p_recip_with<const FMA: bool>(self) -> (Self, Self) {
         let m = Self::madd::<FMA>;
         let x = self;
-        let u = 1.0 + x;
-        let c = x - (u - 1.0);
-        let big = u > std::f32::consts::SQRT_2;
-        let f = select(big, u * 0.5, u);
+        // 1 + x = 2^k (1 + s)/(1 - s): s = x/(x + 2) (k = 0), or (x - 1)/(x + 3) (k = 1).
+        let big = x > std::f32::consts::SQRT_2 - 1.0;
         let k = select(big, 1.0f32, 0.0);
-        let s = (f - 1.0) / (f + 1.0);
+        let s = (x - k) / (x + select(big, 3.0f32, 2.0));
         let s2 = s * s;
         let q = m(s2, 1.0 / 11.0, 1.0 / 9.0);
         let q = m(s2, q, 1.0 / 7.0);
         let q = m(s2, q, 1.0 / 5.0);
         let q = m(s2, q, 1.0 / 3.0);
         let two_s = s + s;
-        let d = 1.0 / u;
         (
-            m(
-                k,
-                LN2_HI_F32,
-                two_s + m(two_s * s2, q, m(k, LN2_LO_F32, c * d)),
-            ),
-            d,
+            m(k, LN2_HI_F32, two_s + m(two_s * s2, q, k * LN2_LO_F32)),
+            1.0 / (1.0 + x),
         )
     }
 
@@ -201,6 +198,7 @@ impl Real for f64 {
     const ONE: Self = 1.0;
     const HALF: Self = 0.5;
     const MAX: Self = f64::MAX;
+    const INFINITY: Self = f64::INFINITY;
     const EXP_LO: Self = -760.0;
     const EXP_HI: Self = 710.0;
 
@@ -259,26 +257,19 @@ impl Real for f64 {
     fn log1p_recip_with<const FMA: bool>(self) -> (Self, Self) {
         let m = Self::madd::<FMA>;
         let x = self;
-        let u = 1.0 + x;
-        let c = x - (u - 1.0);
-        let big = u > std::f64::consts::SQRT_2;
-        let f = select(big, u * 0.5, u);
+        // As in `f32`.
+        let big = x > std::f64::consts::SQRT_2 - 1.0;
         let k = select(big, 1.0f64, 0.0);
-        let s = (f - 1.0) / (f + 1.0);
+        let s = (x - k) / (x + select(big, 3.0f64, 2.0));
         let s2 = s * s;
         let mut q = 1.0 / 23.0;
         for d in [21.0, 19.0, 17.0, 15.0, 13.0, 11.0, 9.0, 7.0, 5.0, 3.0] {
             q = m(s2, q, 1.0 / d);
         }
         let two_s = s + s;
-        let d = 1.0 / u;
         (
-            m(
-                k,
-                LN2_HI_F64,
-                two_s + m(two_s * s2, q, m(k, LN2_LO_F64, c * d)),
-            ),
-            d,
+            m(k, LN2_HI_F64, two_s + m(two_s * s2, q, k * LN2_LO_F64)),
+            1.0 / (1.0 + x),
         )
     }
 

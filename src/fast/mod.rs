@@ -22,9 +22,13 @@
 //! - ZLPR: a pass for the largest term of each half, a pass for the sums of both halves, a
 //!   pass for the gradient (which needs both sums: ZLPR cannot be one pass).
 //!
-//! `exp` and `log1p` are branch-free polynomials that vectorise (module `math`); loss terms
-//! are summed in `f64` lanes, folded per block with a compensated sum, so the `f32` loss
-//! carries almost no summation error. Per-row scalars (`log1p(r)`, `S/(1+r)`) are `f64`.
+//! `exp` and `log1p` are branch-free polynomials that vectorise (module `math`). Loss terms
+//! are summed in lanes of the logits' precision with each addition's rounding error kept
+//! (two-sum), and every block of 256 elements the lanes move into an `f64` compensated sum,
+//! so the loss carries almost no summation error and the inner loop has no `f64` in it
+//! (which would halve its vector width for `f32`). Should a lane overflow where the `f64`
+//! sum would not (logits near `f32::MAX`), the row runs again with every term summed in
+//! `f64`. Per-row scalars (`log1p(r)`, `S/(1+r)`) are `f64`.
 //!
 //! # Accuracy
 //! [`ulp_budget`] gives the largest error of the per-row loss and of each gradient entry,
@@ -35,9 +39,9 @@
 //!
 //! # Non-finite logits and invalid labels
 //! Checking every logit with a branch would cost a compare per element, so the kernels
-//! accumulate `z - z` in lanes alongside their first pass (0 for every finite `z`, NaN for
-//! NaN or ±inf), and test the lanes once per row; only a row that fails is scanned again to
-//! name the column. Labels are checked the same way (a lane-wise "invalid" flag). Errors are
+//! add `z - z` (0 for every finite `z`, NaN for NaN or ±inf) to the sigmoid loss terms, or
+//! accumulate it in lanes in the softmax and ZLPR first passes, and test once per row; only
+//! a row that fails is scanned again to name the column. Labels are checked the same way (a lane-wise "invalid" flag). Errors are
 //! [`Error::NanLogit`], [`Error::InfiniteLogit`], [`Error::InvalidLabel`],
 //! [`Error::NoPositiveLabel`], [`Error::SeveralPositives`], for the lowest failing row
 //! whatever the thread count. On error the gradient buffer holds unspecified (finite or
@@ -917,43 +921,55 @@ fn sigmoid_row<T: Real, L: DenseLabel, const BACK: bool, const FMA: bool>(
         pos: [r(1.0 - taken), r(taken), r((1.0 - taken) * s), r(taken * s)],
         neg: [r(given), r(1.0 - given), r(given * s), r((1.0 - given) * s)],
     };
-    let mut acc = Acc::new();
-    let mut check = Check::new();
-    let mut bad = false;
     let n = ctx.classes;
-    if ctx.class.is_none() && ctx.pos.is_none() {
-        segments!(labels, n, |range, src| kernel::sigmoid_segment::<
-            T,
-            _,
-            _,
-            BACK,
-            FMA,
-        >(
-            z, g, range, src, plain, &mut acc, &mut check, &mut bad
-        ));
-    } else {
-        let c = BinWeighted {
-            plain,
-            class: ctx.class,
-            pos: ctx.pos,
-        };
-        segments!(labels, n, |range, src| kernel::sigmoid_segment::<
-            T,
-            _,
-            _,
-            BACK,
-            FMA,
-        >(
-            z, g, range, src, c, &mut acc, &mut check, &mut bad
-        ));
-    }
-    if !check.ok() {
-        return Err(RowFault::NonFinite);
-    }
+    let c = BinWeighted {
+        plain,
+        class: ctx.class,
+        pos: ctx.pos,
+    };
+    let weighted = ctx.class.is_some() || ctx.pos.is_some();
+    // The vector lanes fold `z - z` into the loss, so a non-finite logit makes the total
+    // NaN; a lane that overflowed makes it infinite: the row runs again with `f64` sums.
+    let mut wide = false;
+    let (total, bad) = loop {
+        let mut acc = Acc::new();
+        let mut check = Check::new();
+        let mut bad = false;
+        if weighted {
+            segments!(labels, n, |range, src| kernel::sigmoid_segment::<
+                T,
+                _,
+                _,
+                BACK,
+                FMA,
+            >(
+                z, g, range, src, c, &mut acc, &mut check, &mut bad, wide
+            ));
+        } else {
+            segments!(labels, n, |range, src| kernel::sigmoid_segment::<
+                T,
+                _,
+                _,
+                BACK,
+                FMA,
+            >(
+                z, g, range, src, plain, &mut acc, &mut check, &mut bad, wide
+            ));
+        }
+        let total = acc.total();
+        #[allow(clippy::eq_op)]
+        if !check.ok() || (!total.is_finite() && z.iter().any(|&x| x - x != T::ZERO)) {
+            return Err(RowFault::NonFinite);
+        }
+        if total.is_finite() || wide {
+            break (total, bad);
+        }
+        wide = true;
+    };
     if bad {
         return Err(RowFault::BadLabel);
     }
-    Ok(acc.total())
+    Ok(total)
 }
 
 #[inline(always)]
@@ -992,11 +1008,6 @@ fn softmax_row<T: Real, L: DenseLabel, const BACK: bool, const FMA: bool>(
         pos: [r(pos), r(pos * s)],
         neg: [r(neg), r(neg * s)],
     };
-    let mut sums = SoftSums {
-        rest: Acc::new(),
-        linear: Acc::new(),
-        total: Acc::new(),
-    };
     let weighted = SoftWeighted {
         plain,
         share: r(pos),
@@ -1005,27 +1016,41 @@ fn softmax_row<T: Real, L: DenseLabel, const BACK: bool, const FMA: bool>(
         scale: r(s),
     };
     let plain_only = ctx.prior.is_none() && ctx.class.is_none();
-    if plain_only {
-        segments!(labels, n, |range, src| kernel::softmax_sums::<
-            T,
-            _,
-            _,
-            BACK,
-            FMA,
-        >(
-            z, g, range, src, plain, m, j, &mut sums
-        ));
-    } else {
-        segments!(labels, n, |range, src| kernel::softmax_sums::<
-            T,
-            _,
-            _,
-            BACK,
-            FMA,
-        >(
-            z, g, range, src, weighted, m, j, &mut sums
-        ));
-    }
+    // A lane that overflowed (the `f64` sums might not) makes a sum infinite: the row runs
+    // again with `f64` sums.
+    let mut wide = false;
+    let sums = loop {
+        let mut sums = SoftSums {
+            rest: Acc::new(),
+            linear: Acc::new(),
+            total: Acc::new(),
+        };
+        if plain_only {
+            segments!(labels, n, |range, src| kernel::softmax_sums::<
+                T,
+                _,
+                _,
+                BACK,
+                FMA,
+            >(
+                z, g, range, src, plain, m, j, &mut sums, wide
+            ));
+        } else {
+            segments!(labels, n, |range, src| kernel::softmax_sums::<
+                T,
+                _,
+                _,
+                BACK,
+                FMA,
+            >(
+                z, g, range, src, weighted, m, j, &mut sums, wide
+            ));
+        }
+        if wide || sums.finite() {
+            break sums;
+        }
+        wide = true;
+    };
     let rest = sums.rest.total();
     let total = sums.total.total();
     let loss = sums.linear.total() + total * rest.ln_1p();
