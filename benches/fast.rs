@@ -217,7 +217,9 @@ impl<T: Float> Abs for T {
 /// chunks as the fast path.
 fn stream<T: Float>(x: &Inputs<T>, sparse: bool, grad: &mut [T]) {
     let n = x.classes;
-    let rows_per_chunk = (8 * 1024 / n).max(1);
+    // The fast path's chunking (`src/fast/mod.rs`).
+    let elements = x.rows * n / (4 * rayon::current_num_threads());
+    let rows_per_chunk = (elements.clamp(1024, 8 * 1024) / n).max(1);
     let half = T::of(0.5);
     grad.par_chunks_mut(rows_per_chunk * n)
         .enumerate()
