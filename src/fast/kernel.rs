@@ -229,7 +229,7 @@ impl Acc {
 /// inner loop (a wider type there halves the vector width the loop is compiled to).
 /// The sum plus the error is the exact lane sum up to a relative `(BLOCK u)^2`. A lane that
 /// overflows (its `f64` sum might not) shows as an infinite total: the rows then run again
-/// with `wide` kernels, every element summed in `f64`.
+/// with `WIDE` kernels, every element summed in `f64`.
 pub(crate) struct Lanes<T> {
     sum: [T; W],
     err: [T; W],
@@ -380,6 +380,7 @@ pub(crate) fn sigmoid_segment<
     C: BinCoef<T>,
     const BACK: bool,
     const FMA: bool,
+    const WIDE: bool,
 >(
     z: &[T],
     g: &mut [T],
@@ -389,12 +390,11 @@ pub(crate) fn sigmoid_segment<
     acc: &mut Acc,
     check: &mut Check<T>,
     bad: &mut bool,
-    wide: bool,
 ) {
     let start = range.start;
     let zs = &z[range.clone()];
     let mut gs: &mut [T] = if BACK { &mut g[range] } else { &mut [] };
-    let (vector, rest) = zs.split_at(if wide { 0 } else { zs.len() - zs.len() % W });
+    let (vector, rest) = zs.split_at(if WIDE { 0 } else { zs.len() - zs.len() % W });
     let mut invalid = [false; W];
     let mut sums = Lanes::new();
     for (bi, block) in vector.chunks(BLOCK * W).enumerate() {
@@ -566,6 +566,7 @@ pub(crate) fn softmax_sums<
     C: SoftCoef<T>,
     const BACK: bool,
     const FMA: bool,
+    const WIDE: bool,
 >(
     z: &[T],
     g: &mut [T],
@@ -575,12 +576,11 @@ pub(crate) fn softmax_sums<
     m: T,
     argmax: usize,
     sums: &mut SoftSums,
-    wide: bool,
 ) {
     let start = range.start;
     let zs = &z[range.clone()];
     let mut gs: &mut [T] = if BACK { &mut g[range] } else { &mut [] };
-    let (vector, rest) = zs.split_at(if wide { 0 } else { zs.len() - zs.len() % W });
+    let (vector, rest) = zs.split_at(if WIDE { 0 } else { zs.len() - zs.len() % W });
     let (mut rest_lanes, mut linear_lanes, mut total_lanes) =
         (Lanes::new(), Lanes::new(), Lanes::new());
     for (bi, block) in vector.chunks(BLOCK * W).enumerate() {

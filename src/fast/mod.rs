@@ -939,41 +939,45 @@ fn sigmoid_row<T: Real, L: DenseLabel, const BACK: bool, const FMA: bool>(
     let weighted = ctx.class.is_some() || ctx.pos.is_some();
     // The vector lanes fold `z - z` into the loss, so a non-finite logit makes the total
     // NaN; a lane that overflowed makes it infinite: the row runs again with `f64` sums.
-    let mut wide = false;
-    let (total, bad) = loop {
-        let mut acc = Acc::new();
-        let mut check = Check::new();
-        let mut bad = false;
-        if weighted {
-            segments!(labels, n, |range, src| kernel::sigmoid_segment::<
-                T,
-                _,
-                _,
-                BACK,
-                FMA,
-            >(
-                z, g, range, src, c, &mut acc, &mut check, &mut bad, wide
-            ));
-        } else {
-            segments!(labels, n, |range, src| kernel::sigmoid_segment::<
-                T,
-                _,
-                _,
-                BACK,
-                FMA,
-            >(
-                z, g, range, src, plain, &mut acc, &mut check, &mut bad, wide
-            ));
-        }
-        let total = acc.total();
-        #[allow(clippy::eq_op)]
-        if !check.ok() || (!total.is_finite() && z.iter().any(|&x| x - x != T::ZERO)) {
-            return Err(RowFault::NonFinite);
-        }
-        if total.is_finite() || wide {
-            break (total, bad);
-        }
-        wide = true;
+    macro_rules! pass {
+        ($wide:literal) => {{
+            let mut acc = Acc::new();
+            let mut check = Check::new();
+            let mut bad = false;
+            if weighted {
+                segments!(labels, n, |range, src| kernel::sigmoid_segment::<
+                    T,
+                    _,
+                    _,
+                    BACK,
+                    FMA,
+                    $wide,
+                >(
+                    z, g, range, src, c, &mut acc, &mut check, &mut bad
+                ));
+            } else {
+                segments!(labels, n, |range, src| kernel::sigmoid_segment::<
+                    T,
+                    _,
+                    _,
+                    BACK,
+                    FMA,
+                    $wide,
+                >(
+                    z, g, range, src, plain, &mut acc, &mut check, &mut bad
+                ));
+            }
+            let total = acc.total();
+            #[allow(clippy::eq_op)]
+            if !check.ok() || (!total.is_finite() && z.iter().any(|&x| x - x != T::ZERO)) {
+                return Err(RowFault::NonFinite);
+            }
+            (total, bad)
+        }};
+    }
+    let (total, bad) = match pass!(false) {
+        (total, _) if !total.is_finite() => pass!(true),
+        done => done,
     };
     if bad {
         return Err(RowFault::BadLabel);
@@ -1027,38 +1031,42 @@ fn softmax_row<T: Real, L: DenseLabel, const BACK: bool, const FMA: bool>(
     let plain_only = ctx.prior.is_none() && ctx.class.is_none();
     // A lane that overflowed (the `f64` sums might not) makes a sum infinite: the row runs
     // again with `f64` sums.
-    let mut wide = false;
-    let sums = loop {
-        let mut sums = SoftSums {
-            rest: Acc::new(),
-            linear: Acc::new(),
-            total: Acc::new(),
-        };
-        if plain_only {
-            segments!(labels, n, |range, src| kernel::softmax_sums::<
-                T,
-                _,
-                _,
-                BACK,
-                FMA,
-            >(
-                z, g, range, src, plain, m, j, &mut sums, wide
-            ));
-        } else {
-            segments!(labels, n, |range, src| kernel::softmax_sums::<
-                T,
-                _,
-                _,
-                BACK,
-                FMA,
-            >(
-                z, g, range, src, weighted, m, j, &mut sums, wide
-            ));
-        }
-        if wide || sums.finite() {
-            break sums;
-        }
-        wide = true;
+    macro_rules! pass {
+        ($wide:literal) => {{
+            let mut sums = SoftSums {
+                rest: Acc::new(),
+                linear: Acc::new(),
+                total: Acc::new(),
+            };
+            if plain_only {
+                segments!(labels, n, |range, src| kernel::softmax_sums::<
+                    T,
+                    _,
+                    _,
+                    BACK,
+                    FMA,
+                    $wide,
+                >(
+                    z, g, range, src, plain, m, j, &mut sums
+                ));
+            } else {
+                segments!(labels, n, |range, src| kernel::softmax_sums::<
+                    T,
+                    _,
+                    _,
+                    BACK,
+                    FMA,
+                    $wide,
+                >(
+                    z, g, range, src, weighted, m, j, &mut sums
+                ));
+            }
+            sums
+        }};
+    }
+    let sums = match pass!(false) {
+        sums if !sums.finite() => pass!(true),
+        sums => sums,
     };
     let rest = sums.rest.total();
     let total = sums.total.total();
