@@ -90,14 +90,10 @@ pub trait Real:
     /// `log(1 + x)` for `0 <= x <= 1` by the vectorisable polynomial, without fused
     /// multiply-adds.
     fn log1p_unit(self) -> Self {
-        self.log1p_recip_with::<false>().0
+        self.log1p_unit_with::<false>()
     }
     /// `log(1 + x)` for `0 <= x <= 1`, fused (`FMA`) or not.
-    fn log1p_unit_with<const FMA: bool>(self) -> Self {
-        self.log1p_recip_with::<FMA>().0
-    }
-    /// `(log(1 + x), 1 / (1 + x))` for `0 <= x <= 1`, sharing one division.
-    fn log1p_recip_with<const FMA: bool>(self) -> (Self, Self);
+    fn log1p_unit_with<const FMA: bool>(self) -> Self;
     /// `a b + c`, rounded once (`FMA`) or twice.
     fn madd<const FMA: bool>(a: Self, b: Self, c: Self) -> Self;
     /// `|x|`.
@@ -167,7 +163,7 @@ impl Real for f32 {
     }
 
     #[inline(always)]
-    fn log1p_recip_with<const FMA: bool>(self) -> (Self, Self) {
+    fn log1p_unit_with<const FMA: bool>(self) -> Self {
         let m = Self::madd::<FMA>;
         let x = self;
         // 1 + x = 2^k (1 + s)/(1 - s): s = x/(x + 2) (k = 0), or (x - 1)/(x + 3) (k = 1).
@@ -180,10 +176,7 @@ impl Real for f32 {
         let q = m(s2, q, 1.0 / 5.0);
         let q = m(s2, q, 1.0 / 3.0);
         let two_s = s + s;
-        (
-            m(k, LN2_HI_F32, two_s + m(two_s * s2, q, k * LN2_LO_F32)),
-            1.0 / (1.0 + x),
-        )
+        m(k, LN2_HI_F32, two_s + m(two_s * s2, q, k * LN2_LO_F32))
     }
 
     #[inline(always)]
@@ -254,7 +247,7 @@ impl Real for f64 {
     }
 
     #[inline(always)]
-    fn log1p_recip_with<const FMA: bool>(self) -> (Self, Self) {
+    fn log1p_unit_with<const FMA: bool>(self) -> Self {
         let m = Self::madd::<FMA>;
         let x = self;
         // As in `f32`.
@@ -267,10 +260,7 @@ impl Real for f64 {
             q = m(s2, q, 1.0 / d);
         }
         let two_s = s + s;
-        (
-            m(k, LN2_HI_F64, two_s + m(two_s * s2, q, k * LN2_LO_F64)),
-            1.0 / (1.0 + x),
-        )
+        m(k, LN2_HI_F64, two_s + m(two_s * s2, q, k * LN2_LO_F64))
     }
 
     #[inline(always)]

@@ -41,10 +41,10 @@
 //! Checking every logit with a branch would cost a compare per element, so the kernels
 //! add `z - z` (0 for every finite `z`, NaN for NaN or ±inf) to the sigmoid loss terms, or
 //! accumulate it in lanes in the softmax and ZLPR first passes, and test once per row; only
-//! a row that fails is scanned again to name the column. Labels are checked the same way (a lane-wise "invalid" flag). Errors are
-//! [`Error::NanLogit`], [`Error::InfiniteLogit`], [`Error::InvalidLabel`],
-//! [`Error::NoPositiveLabel`], [`Error::SeveralPositives`], for the lowest failing row
-//! whatever the thread count. On error the gradient buffer holds unspecified (finite or
+//! a row that fails is scanned again to name the column. Labels are checked the same way
+//! (a lane-wise "invalid" flag). Errors are [`Error::NanLogit`], [`Error::InfiniteLogit`],
+//! [`Error::InvalidLabel`], [`Error::NoPositiveLabel`], [`Error::SeveralPositives`], for the
+//! lowest failing row whatever the thread count. On error the gradient buffer holds unspecified (finite or
 //! not) values. Every finite logit gives a finite loss and gradient wherever the exact
 //! value is representable.
 //!
@@ -99,9 +99,9 @@ use kernel::{
 };
 
 /// The smallest parallel chunk, in elements: on the 2-core machine of the README's
-/// figures, two threads beat one from two chunks of this size (about 2,500 elements) up, by
-/// 1.3-1.6x at 4,000-16,000 elements, and never lose (`examples/throughput.rs` at 16-256
-/// rows of 80 and 4-16 rows of 1,000, chunks of 1,024 to 8,192 elements compared).
+/// figures, two threads never lose to one from two chunks of this size up (1.0x at 2,560
+/// elements, 1.1-1.75x at 4,000-20,000; `examples/throughput.rs` at 16-256 rows of 80 and
+/// 4-16 rows of 1,000, chunks of 1,024 to 8,192 elements compared).
 const CHUNK_MIN: usize = 1024;
 /// The largest parallel chunk, in elements: big batches get chunks of this size, a few per
 /// thread for balance without a task per handful of rows.
