@@ -9,7 +9,7 @@
 
 use std::ops::Range;
 
-use super::math::{Real, max, select, shifted_exp};
+use super::math::{Real, max, select, shifted_exp, shifted_exp_below};
 
 /// Lanes per chunk.
 pub(crate) const W: usize = 16;
@@ -165,10 +165,8 @@ fn lanes<T: Real>(chunk: &[T]) -> [T; W] {
     a
 }
 
-/// Compensated sum of non-negative `f64` terms, fed a lane-chunk at a time: lanes for
-/// [`BLOCK`] chunks, then folded pairwise and added with Neumaier's compensation.
+/// Compensated sum of non-negative `f64` terms (Neumaier's compensation).
 pub(crate) struct Acc {
-    lanes: [f64; W],
     sum: f64,
     comp: f64,
 }
@@ -176,16 +174,8 @@ pub(crate) struct Acc {
 impl Acc {
     pub(crate) fn new() -> Self {
         Acc {
-            lanes: [0.0; W],
             sum: 0.0,
             comp: 0.0,
-        }
-    }
-
-    #[inline(always)]
-    fn add_lanes<T: Real>(&mut self, terms: &[T; W]) {
-        for (l, t) in self.lanes.iter_mut().zip(terms) {
-            *l += t.to_f64();
         }
     }
 
@@ -202,24 +192,13 @@ impl Acc {
         self.sum = t;
     }
 
-    /// Folds the lanes into the compensated total (once per block of chunks).
-    #[inline(always)]
-    pub(crate) fn flush(&mut self) {
-        let mut v = self.lanes;
-        let mut n = W;
-        while n > 1 {
-            n /= 2;
-            for i in 0..n {
-                v[i] += v[i + n];
-            }
-        }
-        self.lanes = [0.0; W];
-        self.add(v[0]);
+    /// Whether the sum so far is finite.
+    pub(crate) fn is_finite(&self) -> bool {
+        self.sum.is_finite()
     }
 
     #[inline(always)]
-    pub(crate) fn total(mut self) -> f64 {
-        self.flush();
+    pub(crate) fn total(self) -> f64 {
         self.sum + self.comp
     }
 }
@@ -255,15 +234,23 @@ impl<T: Real> Lanes<T> {
         self.sum[i] = t;
     }
 
-    /// Moves the lanes into `acc` and starts again from 0.
+    /// Moves the lanes into `acc` (widened to `f64` and folded pairwise) and starts again
+    /// from 0.
     #[inline(always)]
     fn drain_into(&mut self, acc: &mut Acc) {
-        // An overflowed lane's error is NaN (inf - inf): the sum alone says what happened.
-        for (e, &s) in self.err.iter_mut().zip(&self.sum) {
-            *e = select(s.abs() == T::INFINITY, T::ZERO, *e);
+        let mut v = [0.0f64; W];
+        for ((v, &s), &e) in v.iter_mut().zip(&self.sum).zip(&self.err) {
+            // An overflowed lane's error is NaN (inf - inf): the sum alone says what happened.
+            *v = s.to_f64() + select(s.abs() == T::INFINITY, T::ZERO, e).to_f64();
         }
-        acc.add_lanes(&self.sum);
-        acc.add_lanes(&self.err);
+        let mut n = W;
+        while n > 1 {
+            n /= 2;
+            for i in 0..n {
+                v[i] += v[i + n];
+            }
+        }
+        acc.add(v[0]);
         *self = Lanes::new();
     }
 }
@@ -355,21 +342,23 @@ impl<T: Real> BinCoef<T> for BinWeighted<'_, T> {
     }
 }
 
-/// Loss term and gradient entry of one sigmoid-family element, sharing one `exp`.
+/// Loss term and gradient entry of one sigmoid-family element, sharing one `exp`. A NaN
+/// logit stays NaN in `max(z, 0)` and `max(-z, 0)`, and an infinite one makes the loss term
+/// infinite or NaN (`inf` times a zero weight), so a non-finite logit shows in the row's sum.
 #[inline(always)]
 fn sigmoid_element<T: Real, const FMA: bool>(z: T, [p, q, pg, qg]: [T; 4]) -> (T, T) {
-    let e = (-z.abs()).exp_with::<FMA>();
+    let e = (-z.abs()).exp_nonpos_with::<FMA>();
     let l = e.log1p_unit_with::<FMA>();
     // d = 1/(1 + e) = sigmoid(|z|).
     let d = T::ONE / (T::ONE + e);
-    let zp = max(z, T::ZERO);
-    let zn = max(-z, T::ZERO);
-    let loss = p * (zn + l) + q * (zp + l);
+    let zp = select(z < T::ZERO, T::ZERO, z);
+    let zn = select(z > T::ZERO, T::ZERO, -z);
+    let loss = T::madd::<FMA>(p, zn + l, q * (zp + l));
     let small = e * d;
     let neg = z < T::ZERO;
     let s = select(neg, small, d);
     let oms = select(neg, d, small);
-    (loss, qg * s - pg * oms)
+    (loss, T::madd::<FMA>(qg, s, -(pg * oms)))
 }
 
 /// One segment of a sigmoid-family row: loss terms into `acc`, gradient (when `BACK`) into
@@ -401,18 +390,15 @@ pub(crate) fn sigmoid_segment<
     let mut sums = Lanes::new();
     for (bi, block) in vector.chunks(BLOCK * W).enumerate() {
         for (cj, zc) in block.chunks_exact(W).enumerate() {
-            let ci = bi * BLOCK + cj;
             let zc = &lanes(zc);
-            let base = start + ci * W;
+            let base = start + (bi * BLOCK + cj) * W;
             let mut grad = [T::ZERO; W];
             let (ys, ok) = y.chunk(base);
             for i in 0..W {
                 let k = base + i;
                 invalid[i] |= !ok[i];
                 let (l, gk) = sigmoid_element::<T, FMA>(zc[i], c.at(k, ys[i]));
-                // z - z: 0 for finite z, NaN otherwise, so a non-finite logit shows in the sum.
-                #[allow(clippy::eq_op)]
-                sums.add(i, l + (zc[i] - zc[i]));
+                sums.add(i, l);
                 grad[i] = gk;
             }
             if BACK {
@@ -422,7 +408,6 @@ pub(crate) fn sigmoid_segment<
             }
         }
         sums.drain_into(acc);
-        acc.flush();
     }
     let base = start + zs.len() - rest.len();
     for (i, &zk) in rest.iter().enumerate() {
@@ -443,6 +428,9 @@ pub(crate) fn sigmoid_segment<
 
 /// The coefficient `c_k = w_k q_k` of `-log p_k`, and the same times the reduction's scale.
 pub(crate) trait SoftCoef<T>: Copy {
+    /// Whether the second pass sums the coefficients (otherwise the caller has their sum in
+    /// closed form).
+    const TOTAL: bool;
     /// `(c, c scale)` of class `k` with label `y`.
     fn at(self, k: usize, y: bool) -> [T; 2];
 }
@@ -455,6 +443,7 @@ pub(crate) struct SoftPlain<T> {
 }
 
 impl<T: Real> SoftCoef<T> for SoftPlain<T> {
+    const TOTAL: bool = false;
     #[inline(always)]
     fn at(self, _: usize, y: bool) -> [T; 2] {
         [
@@ -476,6 +465,7 @@ pub(crate) struct SoftWeighted<'a, T> {
 }
 
 impl<T: Real> SoftCoef<T> for SoftWeighted<'_, T> {
+    const TOTAL: bool = true;
     #[inline(always)]
     fn at(self, k: usize, y: bool) -> [T; 2] {
         let [q, qs] = match self.prior {
@@ -493,41 +483,37 @@ impl<T: Real> SoftCoef<T> for SoftWeighted<'_, T> {
     }
 }
 
-/// `max z` and the first index reaching it, with the finiteness check.
+/// `max z` over the non-NaN logits (`-MAX` when there are none). Non-finite logits are
+/// found later, by the sums they make non-finite.
 #[inline(always)]
-pub(crate) fn max_argmax<T: Real>(z: &[T], check: &mut Check<T>) -> (T, usize) {
+pub(crate) fn max_of<T: Real>(z: &[T]) -> T {
     let chunks = z.chunks_exact(W);
     let rest = chunks.remainder();
     let mut m = [-T::MAX; W];
-    let mut at = [0usize; W];
+    for zc in chunks {
+        for (mi, &x) in m.iter_mut().zip(zc) {
+            *mi = max(x, *mi);
+        }
+    }
+    let rest = rest.iter().fold(-T::MAX, |a, &x| max(x, a));
+    m.iter().fold(rest, |a, &x| max(x, a))
+}
+
+/// The first index of the value `m` in `z` (0 when there is none). Found chunk by chunk: a
+/// row's maximum is located without tracking indices in the pass that finds it.
+#[inline(always)]
+pub(crate) fn first_index<T: Real>(z: &[T], m: T) -> usize {
+    let chunks = z.chunks_exact(W);
+    let rest = chunks.remainder();
     for (ci, zc) in chunks.enumerate() {
         let zc = &lanes(zc);
-        for i in 0..W {
-            let better = zc[i] > m[i];
-            m[i] = select(better, zc[i], m[i]);
-            at[i] = select(better, ci * W + i, at[i]);
+        let hits: [bool; W] = std::array::from_fn(|i| zc[i] == m);
+        if hits.iter().fold(false, |a, &h| a | h) {
+            return ci * W + hits.iter().position(|&h| h).unwrap_or(0);
         }
-        check.lanes(zc);
     }
     let base = z.len() - rest.len();
-    for (i, &x) in rest.iter().enumerate() {
-        let better = x > m[0] || (x == m[0] && base + i < at[0]);
-        m[0] = select(better, x, m[0]);
-        at[0] = select(better, base + i, at[0]);
-        check.one(x);
-    }
-    let mut best = (m[0], at[0]);
-    for i in 1..W {
-        if m[i] > best.0 || (m[i] == best.0 && at[i] < best.1) {
-            best = (m[i], at[i]);
-        }
-    }
-    // Every logit equal to -MAX (or the row has only NaN): the first one.
-    #[allow(clippy::neg_cmp_op_on_partial_ord)] // NaN must take this branch.
-    if !(best.0 > -T::MAX) {
-        best.1 = 0;
-    }
-    best
+    rest.iter().position(|&x| x == m).map_or(0, |i| base + i)
 }
 
 /// Sums of the softmax row's second pass.
@@ -536,16 +522,16 @@ pub(crate) struct SoftSums {
     pub(crate) rest: Acc,
     /// `sum c_k (m - z_k)`.
     pub(crate) linear: Acc,
-    /// `sum c_k`.
+    /// `sum c_k`, when the coefficients have [`SoftCoef::TOTAL`].
     pub(crate) total: Acc,
 }
 
 impl SoftSums {
-    /// Whether every sum is finite (the kernels leave no lane unflushed).
+    /// Whether every sum is finite.
     pub(crate) fn finite(&self) -> bool {
         [&self.rest, &self.linear, &self.total]
             .iter()
-            .all(|a| a.sum.is_finite())
+            .all(|a| a.is_finite())
     }
 }
 
@@ -595,11 +581,15 @@ pub(crate) fn softmax_sums<
             for i in 0..W {
                 let k = base + i;
                 let [ck, _] = c.at(k, ys[i]);
-                let ek = shifted_exp::<T, FMA>(zc[i], m);
+                let ek = shifted_exp_below::<T, FMA>(zc[i], m);
                 e[i] = select(k == argmax, T::ZERO, ek);
                 rest_lanes.add(i, e[i]);
-                linear_lanes.add(i, shift_times(m, zc[i], ck));
-                total_lanes.add(i, ck);
+                // `m - z` overflows only for logits near the range's ends; the sum is then
+                // infinite or NaN and the row runs again with `WIDE` (and `shift_times`).
+                linear_lanes.add(i, (m - zc[i]) * ck);
+                if C::TOTAL {
+                    total_lanes.add(i, ck);
+                }
             }
             if BACK {
                 let (head, tail) = std::mem::take(&mut gs).split_at_mut(W);
@@ -609,10 +599,9 @@ pub(crate) fn softmax_sums<
         }
         rest_lanes.drain_into(&mut sums.rest);
         linear_lanes.drain_into(&mut sums.linear);
-        total_lanes.drain_into(&mut sums.total);
-        sums.rest.flush();
-        sums.linear.flush();
-        sums.total.flush();
+        if C::TOTAL {
+            total_lanes.drain_into(&mut sums.total);
+        }
     }
     let base = start + zs.len() - rest.len();
     for (i, &zk) in rest.iter().enumerate() {
@@ -621,7 +610,9 @@ pub(crate) fn softmax_sums<
         let ek = select(k == argmax, T::ZERO, shifted_exp::<T, FMA>(zk, m));
         sums.rest.add(ek.to_f64());
         sums.linear.add(shift_times(m, zk, ck).to_f64());
-        sums.total.add(ck.to_f64());
+        if C::TOTAL {
+            sums.total.add(ck.to_f64());
+        }
         if BACK {
             gs[i] = ek;
         }
@@ -657,6 +648,45 @@ pub(crate) fn softmax_gradient<T: Real, Y: Source, C: SoftCoef<T>>(
         *gk = *gk * a - cs;
     }
 }
+
+/// [`softmax_gradient`] over a whole row with sparse labels: the row as all negatives, then
+/// the positives' entries (computed first, from the same `e_k`, by the same expression, so
+/// the same bits) written back, instead of a lookup per chunk. Rows with more than
+/// [`PATCHED`] positives take the lookup.
+#[inline(always)]
+pub(crate) fn softmax_gradient_sparse<T: Real, C: SoftCoef<T>>(
+    g: &mut [T],
+    positives: &[u32],
+    c: C,
+    a: T,
+) {
+    let n = g.len();
+    if positives.len() > PATCHED {
+        return softmax_gradient(g, 0..n, Sparse(positives), c, a);
+    }
+    let mut patch = [T::ZERO; PATCHED];
+    for (entry, &k) in patch.iter_mut().zip(positives) {
+        let k = k as usize;
+        if let Some(&e) = g.get(k) {
+            let [_, cs] = c.at(k, true);
+            *entry = e * a - cs;
+        }
+    }
+    // A plain element loop: the chunked one, with a constant label, was vectorised across
+    // chunks (gathers and scatters).
+    for (k, gk) in g.iter_mut().enumerate() {
+        let [_, cs] = c.at(k, false);
+        *gk = *gk * a - cs;
+    }
+    for (&entry, &k) in patch.iter().zip(positives) {
+        if let Some(gk) = g.get_mut(k as usize) {
+            *gk = entry;
+        }
+    }
+}
+
+/// The most positives a row may have for [`softmax_gradient_sparse`] to patch them.
+const PATCHED: usize = 32;
 
 /// The positives of dense labels, and whether every label is valid.
 #[inline(always)]
@@ -830,7 +860,6 @@ pub(crate) fn zlpr_sums<T: Real, Y: Source, const FMA: bool>(
         }
         for h in 0..2 {
             terms[h].drain_into(&mut sums[h]);
-            sums[h].flush();
         }
     }
     let base = start + zs.len() - rest.len();

@@ -14,11 +14,14 @@
 //! - Sigmoid family: one fused pass per element, `softplus(±z)` and `sigmoid(z)` from one
 //!   `exp(-|z|)`: loss `p softplus(-z) + q softplus(z)`, gradient `q s - p (1 - s)`, with
 //!   `p = w pi t` and `q = w (1 - t)` per-row closed forms.
-//! - Softmax family: a pass for `m = max z` (and its first index `j`), a pass for
-//!   `r = sum_{k != j} exp(z_k - m)` and `sum c_k (m - z_k)` (storing `exp(z_k - m)` into
-//!   the gradient buffer), and, for the gradient, a pass `g_k = e_k S/(1+r) - c_k`; the
-//!   target `c_k = w_k q_k` is a per-row closed form (`(1-eps)/n + eps/N` on positives of
-//!   `ml_uniform`, ...). `g_j` is `(S - c_j - c_j r)/(1 + r)`, free of cancellation.
+//! - Softmax family: a pass for `m = max z` (its first index `j` is then found by a scan
+//!   that stops there), a pass for `r = sum_{k != j} exp(z_k - m)` and `sum c_k (m - z_k)`
+//!   (storing `exp(z_k - m)` into the gradient buffer), and, for the gradient, a pass
+//!   `g_k = e_k S/(1+r) - c_k`; the target `c_k = w_k q_k` is a per-row closed form
+//!   (`(1-eps)/n + eps/N` on positives of `ml_uniform`, ...), and without weights or a prior
+//!   so is `S = sum c_k` (`n` positives and `N - n` negatives, exact products in `f64`).
+//!   `g_j` is `(S - c_j - c_j r)/(1 + r)`, free of cancellation. Sparse rows compute the
+//!   gradient as all negatives and patch their positives.
 //! - ZLPR: a pass for the largest term of each half, a pass for the sums of both halves, a
 //!   pass for the gradient (which needs both sums: ZLPR cannot be one pass).
 //!
@@ -28,7 +31,8 @@
 //! so the loss carries almost no summation error and the inner loop has no `f64` in it
 //! (which would halve its vector width for `f32`). Should a lane overflow where the `f64`
 //! sum would not (logits near `f32::MAX`), the row runs again with every term summed in
-//! `f64`. Per-row scalars (`log1p(r)`, `S/(1+r)`) are `f64`.
+//! `f64`. Per-row scalars (`log1p(r)`, `S/(1+r)`) are `f64`; `log1p(r)` is the polynomial
+//! too (libm's took a tenth of a short row's time).
 //!
 //! # Accuracy
 //! [`ulp_budget`] gives the largest error of the per-row loss and of each gradient entry,
@@ -38,10 +42,11 @@
 //! zero), as for [`crate::ulp_budget`].
 //!
 //! # Non-finite logits and invalid labels
-//! Checking every logit with a branch would cost a compare per element, so the kernels
-//! add `z - z` (0 for every finite `z`, NaN for NaN or ±inf) to the sigmoid loss terms, or
-//! accumulate it in lanes in the softmax and ZLPR first passes, and test once per row; only
-//! a row that fails is scanned again to name the column. Labels are checked the same way
+//! Checking every logit with a branch would cost a compare per element, so the kernels let
+//! a non-finite logit make a row's sum non-finite (the sigmoid loss terms carry NaN through
+//! `max(z, 0)`, the softmax sum of `c (m - z)` is NaN or infinite), or accumulate `z - z`
+//! (0 for every finite `z`, NaN otherwise) in lanes in ZLPR's first pass, and test once per
+//! row; only a row that fails is scanned again to name the column. Labels are checked the same way
 //! (a lane-wise "invalid" flag). Errors are [`Error::NanLogit`], [`Error::InfiniteLogit`],
 //! [`Error::InvalidLabel`], [`Error::NoPositiveLabel`], [`Error::SeveralPositives`], for the
 //! lowest failing row whatever the thread count. On error the gradient buffer holds unspecified (finite or
@@ -937,8 +942,8 @@ fn sigmoid_row<T: Real, L: DenseLabel, const BACK: bool, const FMA: bool>(
         pos: ctx.pos,
     };
     let weighted = ctx.class.is_some() || ctx.pos.is_some();
-    // The vector lanes fold `z - z` into the loss, so a non-finite logit makes the total
-    // NaN; a lane that overflowed makes it infinite: the row runs again with `f64` sums.
+    // A non-finite logit makes the total NaN or infinite; so does a lane that overflowed,
+    // and then the row runs again with `f64` sums.
     macro_rules! pass {
         ($wide:literal) => {{
             let mut acc = Acc::new();
@@ -1009,11 +1014,10 @@ fn softmax_row<T: Real, L: DenseLabel, const BACK: bool, const FMA: bool>(
     if ctx.scheme.single_label() && positives > 1 {
         return Err(RowFault::Several(positives));
     }
-    let mut check = Check::new();
-    let (m, j) = kernel::max_argmax(z, &mut check);
-    if !check.ok() {
-        return Err(RowFault::NonFinite);
-    }
+    // A NaN or infinite logit makes the linear sum NaN or infinite (`m - z` is), so it is
+    // looked for only when a sum is not finite.
+    let m = kernel::max_of(z);
+    let j = kernel::first_index(z, m);
     let (pos, neg) = ctx.soft_targets(positives);
     let s = ctx.scale;
     let r = T::from_f64;
@@ -1065,16 +1069,28 @@ fn softmax_row<T: Real, L: DenseLabel, const BACK: bool, const FMA: bool>(
         }};
     }
     let sums = match pass!(false) {
-        sums if !sums.finite() => pass!(true),
+        sums if !sums.finite() => {
+            #[allow(clippy::eq_op)] // x - x is 0 exactly for finite x.
+            if z.iter().any(|&x| x - x != T::ZERO) {
+                return Err(RowFault::NonFinite);
+            }
+            pass!(true)
+        }
         sums => sums,
     };
     let rest = sums.rest.total();
-    let total = sums.total.total();
-    let loss = sums.linear.total() + total * rest.ln_1p();
+    let total = if plain_only {
+        // Exact products in `f64` (an `f32` target times a count below 2^29), one rounding.
+        let positives = positives as f64;
+        plain.pos[0].to_f64() * positives + plain.neg[0].to_f64() * (n as f64 - positives)
+    } else {
+        sums.total.total()
+    };
+    let loss = sums.linear.total() + total * math::ln_1p_f64::<FMA>(rest);
     if BACK {
         let a = r(total * s / (1.0 + rest));
-        // The gradient pass reads no logits: one pass over the row, sparse labels looked
-        // up per chunk (cheaper here than runs).
+        // The gradient pass reads no logits: one pass over the row; sparse rows as all
+        // negatives with their positives patched.
         match (labels, plain_only) {
             (RowRef::Dense(y), true) => {
                 kernel::softmax_gradient(g, 0..n, kernel::Dense(y), plain, a);
@@ -1082,12 +1098,8 @@ fn softmax_row<T: Real, L: DenseLabel, const BACK: bool, const FMA: bool>(
             (RowRef::Dense(y), false) => {
                 kernel::softmax_gradient(g, 0..n, kernel::Dense(y), weighted, a);
             }
-            (RowRef::Sparse(p), true) => {
-                kernel::softmax_gradient(g, 0..n, kernel::Sparse(p), plain, a);
-            }
-            (RowRef::Sparse(p), false) => {
-                kernel::softmax_gradient(g, 0..n, kernel::Sparse(p), weighted, a);
-            }
+            (RowRef::Sparse(p), true) => kernel::softmax_gradient_sparse(g, p, plain, a),
+            (RowRef::Sparse(p), false) => kernel::softmax_gradient_sparse(g, p, weighted, a),
         }
         let yj = match labels {
             RowRef::Dense(y) => y.get(j).is_some_and(|v| v.positive()),
