@@ -331,6 +331,72 @@ fn sigmoid_loss() -> Loss {
     Loss::new(&s, Reduction::Sum, &Weights::default()).unwrap()
 }
 
+/// Every family names the row and column of a NaN, `+inf` or `-inf` logit, wherever it sits
+/// (first column, the row's maximum, the scalar tail, a long run of sparse negatives), with
+/// dense and sparse labels, in `f32` and `f64`; a second bad row below does not win.
+#[test]
+fn every_family_names_its_non_finite_logit() {
+    fn case<T: labelsmooth::fast::Precise + From<f32>>(scheme: Scheme) {
+        let params = Params {
+            eps: Some(0.1.into()),
+            alpha: Some(0.1.into()),
+            beta: Some(0.05.into()),
+            prior: None,
+        };
+        let s = Smoothing::new(scheme, &params).unwrap();
+        let loss = Loss::new(&s, Reduction::Sum, &Weights::default()).unwrap();
+        for n in [7, 40, 1000] {
+            let rows = 4;
+            let positives = [1, n / 2];
+            let mut labels = vec![0u8; rows * n];
+            let mut indices = Vec::new();
+            for r in 0..rows {
+                for &k in &positives {
+                    labels[r * n + k] = 1;
+                    indices.push(k as u32);
+                }
+            }
+            let offsets: Vec<usize> = (0..=rows).map(|r| 2 * r).collect();
+            let csr = Csr::new(n, &offsets, &indices).unwrap();
+            let dense = Dense::new(n, &labels);
+            for column in [0, n / 2, n - 1] {
+                for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+                    let mut logits: Vec<T> = (0..rows * n)
+                        .map(|i| T::from((i % 13) as f32 - 6.0))
+                        .collect();
+                    logits[n + column] = T::from(bad);
+                    logits[3 * n + 2] = T::from(f32::NAN);
+                    let expected = if bad.is_nan() {
+                        Error::NanLogit { row: 1, column }
+                    } else {
+                        Error::InfiniteLogit {
+                            row: 1,
+                            column,
+                            value: f64::from(bad),
+                        }
+                    };
+                    let mut g = vec![T::from(0.0); rows * n];
+                    let what = format!("{scheme} N={n} column {column} {bad}");
+                    assert_eq!(
+                        loss.forward(&logits, &dense),
+                        Err(expected.clone()),
+                        "{what}"
+                    );
+                    assert_eq!(
+                        loss.forward_backward(&logits, &csr, &mut g),
+                        Err(expected),
+                        "{what}, sparse"
+                    );
+                }
+            }
+        }
+    }
+    for scheme in [Scheme::BceSymmetric, Scheme::MlUniform, Scheme::Zlpr] {
+        case::<f32>(scheme);
+        case::<f64>(scheme);
+    }
+}
+
 #[test]
 fn non_finite_logits_and_bad_labels_are_typed_errors() {
     let (rows, n) = (600, 100);
