@@ -663,21 +663,34 @@ fn sparse_runs_agree_with_dense() {
             offsets.push(indices.len());
         }
         let csr = Csr::new(classes, &offsets, &indices).unwrap();
-        let loss = Loss::new(&smoothing, Reduction::None, &Weights::default()).unwrap();
-        let mut gd = vec![0.0; rows * classes];
-        let mut gs = vec![0.0; rows * classes];
-        let d = loss
-            .forward_backward(&logits, &Dense::new(classes, &dense), &mut gd)
-            .unwrap();
-        let s = loss.forward_backward(&logits, &csr, &mut gs).unwrap();
-        for (a, b) in d.per_row().unwrap().iter().zip(s.per_row().unwrap()) {
-            assert!(close(*a, *b, 0.0, 1e-14), "{scheme}: {a} vs {b}");
-        }
-        for (a, b) in gd.iter().zip(&gs) {
-            assert!(
-                close(*a, *b, 1e-300, 1e-14) || (a - b).abs() < 1e-17,
-                "{scheme}: {a} vs {b}"
-            );
+        // Class weights too: softmax rows with plain targets are summed as all negatives
+        // instead, so only weighted ones take the runs there.
+        let class_weights = Weights {
+            class: Some(
+                (0..classes)
+                    .map(|k| Param::new(0.5 + (k % 7) as f64 / 4.0))
+                    .collect(),
+            ),
+            pos: None,
+        };
+        let weighted = (scheme != Scheme::Zlpr).then_some(class_weights); // ZLPR takes none.
+        for weights in std::iter::once(Weights::default()).chain(weighted) {
+            let loss = Loss::new(&smoothing, Reduction::None, &weights).unwrap();
+            let mut gd = vec![0.0; rows * classes];
+            let mut gs = vec![0.0; rows * classes];
+            let d = loss
+                .forward_backward(&logits, &Dense::new(classes, &dense), &mut gd)
+                .unwrap();
+            let s = loss.forward_backward(&logits, &csr, &mut gs).unwrap();
+            for (a, b) in d.per_row().unwrap().iter().zip(s.per_row().unwrap()) {
+                assert!(close(*a, *b, 0.0, 1e-14), "{scheme}: {a} vs {b}");
+            }
+            for (a, b) in gd.iter().zip(&gs) {
+                assert!(
+                    close(*a, *b, 1e-300, 1e-14) || (a - b).abs() < 1e-17,
+                    "{scheme}: {a} vs {b}"
+                );
+            }
         }
     }
 }

@@ -238,11 +238,9 @@ impl<T: Real> Lanes<T> {
     /// from 0.
     #[inline(always)]
     fn drain_into(&mut self, acc: &mut Acc) {
-        let mut v = [0.0f64; W];
-        for ((v, &s), &e) in v.iter_mut().zip(&self.sum).zip(&self.err) {
-            // An overflowed lane's error is NaN (inf - inf): the sum alone says what happened.
-            *v = s.to_f64() + select(s.abs() == T::INFINITY, T::ZERO, e).to_f64();
-        }
+        // An overflowed lane's error is NaN (inf - inf), which leaves the total non-finite
+        // as the sum alone would: the rows test only for that.
+        let mut v: [f64; W] = std::array::from_fn(|i| self.sum[i].to_f64() + self.err[i].to_f64());
         let mut n = W;
         while n > 1 {
             n /= 2;
@@ -493,8 +491,15 @@ pub(crate) fn max_of<T: Real>(z: &[T]) -> T {
             *mi = max(x, *mi);
         }
     }
-    let rest = rest.iter().fold(-T::MAX, |a, &x| max(x, a));
-    m.iter().fold(rest, |a, &x| max(x, a))
+    // Halves folded onto each other: four vector steps, not a chain of sixteen.
+    let mut n = W;
+    while n > 1 {
+        n /= 2;
+        for i in 0..n {
+            m[i] = max(m[i + n], m[i]);
+        }
+    }
+    rest.iter().fold(m[0], |a, &x| max(x, a))
 }
 
 /// The first index of the value `m` in `z` (0 when there is none). Found chunk by chunk: a
@@ -505,9 +510,10 @@ pub(crate) fn first_index<T: Real>(z: &[T], m: T) -> usize {
     let rest = chunks.remainder();
     for (ci, zc) in chunks.enumerate() {
         let zc = &lanes(zc);
-        let hits: [bool; W] = std::array::from_fn(|i| zc[i] == m);
-        if hits.iter().fold(false, |a, &h| a | h) {
-            return ci * W + hits.iter().position(|&h| h).unwrap_or(0);
+        // A bit mask of the hits: one vector compare per chunk.
+        let hits = (0..W).fold(0u32, |a, i| a | (u32::from(zc[i] == m) << i));
+        if hits != 0 {
+            return ci * W + hits.trailing_zeros() as usize;
         }
     }
     let base = z.len() - rest.len();
@@ -526,6 +532,7 @@ pub(crate) struct SoftSums {
 
 impl SoftSums {
     /// Whether every sum is finite.
+    #[inline(always)]
     pub(crate) fn finite(&self) -> bool {
         [&self.rest, &self.linear, &self.total]
             .iter()
@@ -576,11 +583,15 @@ pub(crate) fn softmax_sums<
             let base = start + ci * W;
             let mut e = [T::ZERO; W];
             let (ys, _) = y.chunk(base);
+            // The argmax's lane as a bit (none if it is in another chunk): a mask test, not
+            // two compares of `usize` lanes.
+            let lane = argmax.wrapping_sub(base);
+            let hit = if lane < W { 1u32 << lane } else { 0 };
             for i in 0..W {
                 let k = base + i;
                 let [ck, _] = c.at(k, ys[i]);
                 let ek = shifted_exp_below::<T, FMA>(zc[i], m);
-                e[i] = select(k == argmax, T::ZERO, ek);
+                e[i] = select(hit >> i & 1 != 0, T::ZERO, ek);
                 rest_lanes.add(i, e[i]);
                 // `m - z` overflows only for logits near the range's ends; the sum is then
                 // infinite or NaN and the row runs again with `WIDE` (and `shift_times`).
@@ -615,6 +626,45 @@ pub(crate) fn softmax_sums<
             gs[i] = ek;
         }
     }
+}
+
+/// The positives' share of the linear sum of a row summed as all negatives by
+/// [`softmax_sums`] (`Const(false)`): each positive's term `c_neg (m - z_k)` swapped for
+/// `c_pos (m - z_k)`. Sparse rows with plain targets take this instead of a label lookup
+/// per chunk. With `WIDE`, each term as the wide pass rounds it.
+#[inline(always)]
+pub(crate) fn softmax_linear_positives<T: Real, const WIDE: bool>(
+    z: &[T],
+    positives: &[u32],
+    c: SoftPlain<T>,
+    m: T,
+    linear: &mut Acc,
+) {
+    if WIDE {
+        for &p in positives {
+            let zk = z[p as usize];
+            linear.add(shift_times(m, zk, c.pos[0]).to_f64());
+            linear.add(-shift_times(m, zk, c.neg[0]).to_f64());
+        }
+        return;
+    }
+    // Each term out and in exactly (the terms of a complement-style target with `c_neg >
+    // c_pos` may exceed the row's loss), two-summed into a local pair: a short dependency
+    // chain, folded into `linear` once.
+    let (mut sum, mut err) = (0.0f64, 0.0f64);
+    let mut two_sum = |x: f64| {
+        let t = sum + x;
+        let bp = t - sum;
+        err += (sum - (t - bp)) + (x - bp);
+        sum = t;
+    };
+    for &p in positives {
+        let d = m - z[p as usize];
+        two_sum((d * c.pos[0]).to_f64());
+        two_sum(-(d * c.neg[0]).to_f64());
+    }
+    linear.add(sum);
+    linear.add(err);
 }
 
 /// Third pass of a softmax row over one segment: `g_k = e_k a - c_k scale`, with `e_k` as

@@ -21,7 +21,10 @@
 //!   (`(1-eps)/n + eps/N` on positives of `ml_uniform`, ...), and without weights or a prior
 //!   so is `S = sum c_k` (`n` positives and `N - n` negatives, exact products in `f64`).
 //!   `g_j` is `(S - c_j - c_j r)/(1 + r)`, free of cancellation. Sparse rows compute the
-//!   gradient as all negatives and patch their positives.
+//!   gradient as all negatives and patch their positives; with plain targets they also sum
+//!   the row as all negatives and add `(c_pos - c_neg) sum_{positives} (m - z_k)`. The loss
+//!   `sum c_k (m - z_k) + S log1p(r)` is finished eight rows at a time, after the rows, so
+//!   the logarithm's latency overlaps their work.
 //! - ZLPR: a pass for the largest term of each half, a pass for the sums of both halves, a
 //!   pass for the gradient (which needs both sums: ZLPR cannot be one pass).
 //!
@@ -854,29 +857,62 @@ impl<T: Real, Y: Labels, const BACK: bool, const FMA: bool> ChunkOp<'_, '_, T, Y
     fn run(self) -> Result<(), (usize, RowFault)> {
         let n = self.ctx.classes;
         let family = self.ctx.scheme.family();
-        for (i, loss) in self.out.iter_mut().enumerate() {
-            let row = self.first + i;
-            let z = &self.logits[row * n..(row + 1) * n];
-            let g: &mut [T] = if BACK {
-                &mut self.grad[i * n..(i + 1) * n]
-            } else {
-                &mut []
-            };
-            let y = self.labels.row(row);
-            let value = match family {
-                Family::Sigmoid => sigmoid_row::<T, _, BACK, FMA>(self.ctx, z, g, y),
-                Family::Softmax => softmax_row::<T, _, BACK, FMA>(self.ctx, z, g, y),
-                Family::Zlpr => zlpr_row::<T, _, BACK, FMA>(self.ctx, z, g, y),
-            };
-            *loss = value.map_err(|fault| (row, fault))?;
+        let mut parts = [SoftParts::default(); SOFT_GROUP];
+        for (gi, group) in self.out.chunks_mut(SOFT_GROUP).enumerate() {
+            for i in 0..group.len() {
+                let row = self.first + gi * SOFT_GROUP + i;
+                let z = &self.logits[row * n..(row + 1) * n];
+                let local = row - self.first;
+                let g: &mut [T] = if BACK {
+                    &mut self.grad[local * n..(local + 1) * n]
+                } else {
+                    &mut []
+                };
+                let y = self.labels.row(row);
+                let value = match family {
+                    Family::Sigmoid => sigmoid_row::<T, _, BACK, FMA>(self.ctx, z, g, y),
+                    Family::Softmax => softmax_row::<T, _, BACK, FMA>(self.ctx, z, g, y).map(|p| {
+                        parts[i] = p;
+                        0.0
+                    }),
+                    Family::Zlpr => zlpr_row::<T, _, BACK, FMA>(self.ctx, z, g, y),
+                };
+                group[i] = value.map_err(|fault| (row, fault))?;
+            }
+            // A softmax row's logarithm, taken after its group: its latency (a division
+            // and a polynomial, a sixth of a short row's time) then overlaps other rows.
+            if family == Family::Softmax {
+                for (loss, p) in group.iter_mut().zip(&parts) {
+                    *loss = p.loss::<FMA>();
+                }
+            }
         }
         Ok(())
     }
 }
 
+/// Softmax rows whose losses are finished together, see [`ChunkOp::run`].
+const SOFT_GROUP: usize = 8;
+
+/// The parts of a softmax row's loss `linear + total ln(1 + rest)`.
+#[derive(Clone, Copy, Default)]
+struct SoftParts {
+    linear: f64,
+    total: f64,
+    rest: f64,
+}
+
+impl SoftParts {
+    #[inline(always)]
+    fn loss<const FMA: bool>(self) -> f64 {
+        self.linear + self.total * math::ln_1p_f64::<FMA>(self.rest)
+    }
+}
+
 /// Runs `body` over the segments of a row: the whole row with its dense labels; for sparse
 /// labels either the runs between positives and the positives themselves (long runs) or the
-/// whole row with a per-chunk lookup of the positives.
+/// whole row with a per-chunk lookup of the positives (softmax rows with plain targets
+/// take neither, see `softmax_row`).
 macro_rules! segments {
     ($labels:expr, $n:expr, |$range:ident, $src:ident| $body:expr) => {
         match $labels {
@@ -995,7 +1031,7 @@ fn softmax_row<T: Real, L: DenseLabel, const BACK: bool, const FMA: bool>(
     z: &[T],
     g: &mut [T],
     labels: RowRef<'_, L>,
-) -> Result<f64, RowFault> {
+) -> Result<SoftParts, RowFault> {
     let n = ctx.classes;
     let positives = match labels {
         RowRef::Dense(y) => {
@@ -1041,7 +1077,27 @@ fn softmax_row<T: Real, L: DenseLabel, const BACK: bool, const FMA: bool>(
                 linear: Acc::new(),
                 total: Acc::new(),
             };
-            if plain_only {
+            if let (true, RowRef::Sparse(positives)) = (plain_only, labels) {
+                // Plain targets: the row as all negatives, its positives' linear terms
+                // swapped afterwards, so no chunk looks up its labels.
+                kernel::softmax_sums::<T, _, _, BACK, FMA, $wide>(
+                    z,
+                    g,
+                    0..n,
+                    Const(false),
+                    plain,
+                    m,
+                    j,
+                    &mut sums,
+                );
+                kernel::softmax_linear_positives::<T, $wide>(
+                    z,
+                    positives,
+                    plain,
+                    m,
+                    &mut sums.linear,
+                );
+            } else if plain_only {
                 segments!(labels, n, |range, src| kernel::softmax_sums::<
                     T,
                     _,
@@ -1085,7 +1141,11 @@ fn softmax_row<T: Real, L: DenseLabel, const BACK: bool, const FMA: bool>(
     } else {
         sums.total.total()
     };
-    let loss = sums.linear.total() + total * math::ln_1p_f64::<FMA>(rest);
+    let parts = SoftParts {
+        linear: sums.linear.total(),
+        total,
+        rest,
+    };
     if BACK {
         let a = r(total * s / (1.0 + rest));
         // The gradient pass reads no logits: one pass over the row; sparse rows as all
@@ -1114,7 +1174,7 @@ fn softmax_row<T: Real, L: DenseLabel, const BACK: bool, const FMA: bool>(
             *gj = r(((total - cj) - cj * rest) / (1.0 + rest) * s);
         }
     }
-    Ok(loss)
+    Ok(parts)
 }
 
 #[inline(always)]
