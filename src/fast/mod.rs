@@ -22,7 +22,8 @@
 //!   so is `S = sum c_k` (`n` positives and `N - n` negatives, exact products in `f64`).
 //!   `g_j` is `(S - c_j - c_j r)/(1 + r)`, free of cancellation. Sparse rows compute the
 //!   gradient as all negatives and patch their positives; with plain targets they also sum
-//!   the row as all negatives and add `(c_pos - c_neg) sum_{positives} (m - z_k)`. The loss
+//!   the row as all negatives, then swap each positive's `c_neg (m - z_k)` for
+//!   `c_pos (m - z_k)` (exactly: a complement target's terms may exceed the loss). The loss
 //!   `sum c_k (m - z_k) + S log1p(r)` is finished eight rows at a time, after the rows, so
 //!   the logarithm's latency overlaps their work.
 //! - ZLPR: a pass for the largest term of each half, a pass for the sums of both halves, a
