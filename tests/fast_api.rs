@@ -663,8 +663,7 @@ fn sparse_runs_agree_with_dense() {
             offsets.push(indices.len());
         }
         let csr = Csr::new(classes, &offsets, &indices).unwrap();
-        // Class weights too: softmax rows with plain targets are summed as all negatives
-        // instead, so only weighted ones take the runs there.
+        // Class weights too: weighted rows take the runs with other coefficients.
         let class_weights = Weights {
             class: Some(
                 (0..classes)

@@ -628,45 +628,6 @@ pub(crate) fn softmax_sums<
     }
 }
 
-/// The positives' share of the linear sum of a row summed as all negatives by
-/// [`softmax_sums`] (`Const(false)`): each positive's term `c_neg (m - z_k)` swapped for
-/// `c_pos (m - z_k)`. Sparse rows with plain targets take this instead of a label lookup
-/// per chunk. With `WIDE`, each term as the wide pass rounds it.
-#[inline(always)]
-pub(crate) fn softmax_linear_positives<T: Real, const WIDE: bool>(
-    z: &[T],
-    positives: &[u32],
-    c: SoftPlain<T>,
-    m: T,
-    linear: &mut Acc,
-) {
-    if WIDE {
-        for &p in positives {
-            let zk = z[p as usize];
-            linear.add(shift_times(m, zk, c.pos[0]).to_f64());
-            linear.add(-shift_times(m, zk, c.neg[0]).to_f64());
-        }
-        return;
-    }
-    // Each term out and in exactly (the terms of a complement-style target with `c_neg >
-    // c_pos` may exceed the row's loss), two-summed into a local pair: a short dependency
-    // chain, folded into `linear` once.
-    let (mut sum, mut err) = (0.0f64, 0.0f64);
-    let mut two_sum = |x: f64| {
-        let t = sum + x;
-        let bp = t - sum;
-        err += (sum - (t - bp)) + (x - bp);
-        sum = t;
-    };
-    for &p in positives {
-        let d = m - z[p as usize];
-        two_sum((d * c.pos[0]).to_f64());
-        two_sum(-(d * c.neg[0]).to_f64());
-    }
-    linear.add(sum);
-    linear.add(err);
-}
-
 /// Third pass of a softmax row over one segment: `g_k = e_k a - c_k scale`, with `e_k` as
 /// left in `g` by [`softmax_sums`] and `a = S scale / (1 + r)`.
 #[inline(always)]

@@ -21,9 +21,8 @@
 //!   (`(1-eps)/n + eps/N` on positives of `ml_uniform`, ...), and without weights or a prior
 //!   so is `S = sum c_k` (`n` positives and `N - n` negatives, exact products in `f64`).
 //!   `g_j` is `(S - c_j - c_j r)/(1 + r)`, free of cancellation. Sparse rows compute the
-//!   gradient as all negatives and patch their positives; with plain targets they also sum
-//!   the row as all negatives, then swap each positive's `c_neg (m - z_k)` for
-//!   `c_pos (m - z_k)` (exactly: a complement target's terms may exceed the loss). The loss
+//!   gradient as all negatives and patch their positives (their sums take the same order
+//!   as dense rows', so short rows give the dense rows' bits). The loss
 //!   `sum c_k (m - z_k) + S log1p(r)` is finished eight rows at a time, after the rows, so
 //!   the logarithm's latency overlaps their work.
 //! - ZLPR: a pass for the largest term of each half, a pass for the sums of both halves, a
@@ -912,8 +911,7 @@ impl SoftParts {
 
 /// Runs `body` over the segments of a row: the whole row with its dense labels; for sparse
 /// labels either the runs between positives and the positives themselves (long runs) or the
-/// whole row with a per-chunk lookup of the positives (softmax rows with plain targets
-/// take neither, see `softmax_row`).
+/// whole row with a per-chunk lookup of the positives.
 macro_rules! segments {
     ($labels:expr, $n:expr, |$range:ident, $src:ident| $body:expr) => {
         match $labels {
@@ -1078,27 +1076,7 @@ fn softmax_row<T: Real, L: DenseLabel, const BACK: bool, const FMA: bool>(
                 linear: Acc::new(),
                 total: Acc::new(),
             };
-            if let (true, RowRef::Sparse(positives)) = (plain_only, labels) {
-                // Plain targets: the row as all negatives, its positives' linear terms
-                // swapped afterwards, so no chunk looks up its labels.
-                kernel::softmax_sums::<T, _, _, BACK, FMA, $wide>(
-                    z,
-                    g,
-                    0..n,
-                    Const(false),
-                    plain,
-                    m,
-                    j,
-                    &mut sums,
-                );
-                kernel::softmax_linear_positives::<T, $wide>(
-                    z,
-                    positives,
-                    plain,
-                    m,
-                    &mut sums.linear,
-                );
-            } else if plain_only {
+            if plain_only {
                 segments!(labels, n, |range, src| kernel::softmax_sums::<
                     T,
                     _,
