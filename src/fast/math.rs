@@ -362,18 +362,11 @@ fn two_diff<T: Real>(z: T, m: T) -> (T, T) {
     (hi, (z - (hi - bb)) + (-m - bb))
 }
 
-#[cfg(all(test, feature = "reference"))]
+#[cfg(all(test, feature = "verify"))]
 mod tests {
     use super::*;
+    use crate::verify::accuracy::ulps_f64 as ulps;
     use rug::Float;
-
-    fn ulps(a: f64, b: f64) -> u64 {
-        let key = |x: f64| {
-            let bits = x.to_bits() as i64;
-            if bits < 0 { i64::MIN - bits } else { bits }
-        };
-        key(a).abs_diff(key(b))
-    }
 
     /// [`ln_1p_f64`] against MPFR over `[0, 1e300]` (uniform on `[0, 100]`, log-spaced
     /// magnitudes, the ends of the two ranges), fused and not: at most 3 ulps.

@@ -860,9 +860,9 @@ impl<T: Real, Y: Labels, const BACK: bool, const FMA: bool> ChunkOp<'_, '_, T, Y
         let mut parts = [SoftParts::default(); SOFT_GROUP];
         for (gi, group) in self.out.chunks_mut(SOFT_GROUP).enumerate() {
             for i in 0..group.len() {
-                let row = self.first + gi * SOFT_GROUP + i;
+                let local = gi * SOFT_GROUP + i;
+                let row = self.first + local;
                 let z = &self.logits[row * n..(row + 1) * n];
-                let local = row - self.first;
                 let g: &mut [T] = if BACK {
                     &mut self.grad[local * n..(local + 1) * n]
                 } else {
@@ -871,6 +871,7 @@ impl<T: Real, Y: Labels, const BACK: bool, const FMA: bool> ChunkOp<'_, '_, T, Y
                 let y = self.labels.row(row);
                 let value = match family {
                     Family::Sigmoid => sigmoid_row::<T, _, BACK, FMA>(self.ctx, z, g, y),
+                    // Its loss is written after the group, below.
                     Family::Softmax => softmax_row::<T, _, BACK, FMA>(self.ctx, z, g, y).map(|p| {
                         parts[i] = p;
                         0.0
