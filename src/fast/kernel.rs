@@ -9,7 +9,8 @@
 
 use std::ops::Range;
 
-use super::math::{Real, max, select, shifted_exp, shifted_exp_below};
+use super::isa::Isa;
+use super::math::{Real, max, select, shifted_exp, two_diff};
 
 /// Lanes per chunk.
 pub(crate) const W: usize = 16;
@@ -344,8 +345,13 @@ impl<T: Real> BinCoef<T> for BinWeighted<'_, T> {
 /// logit stays NaN in `max(z, 0)` and `max(-z, 0)`, and an infinite one makes the loss term
 /// infinite or NaN (`inf` times a zero weight), so a non-finite logit shows in the row's sum.
 #[inline(always)]
-fn sigmoid_element<T: Real, const FMA: bool>(z: T, [p, q, pg, qg]: [T; 4]) -> (T, T) {
-    let e = (-z.abs()).exp_nonpos_with::<FMA>();
+fn sigmoid_element<T: Real, const FMA: bool>(z: T, coef: [T; 4]) -> (T, T) {
+    sigmoid_element_from::<T, FMA>(z, (-z.abs()).exp_nonpos_with::<FMA>(), coef)
+}
+
+/// [`sigmoid_element`] given `e = exp(-|z|)`.
+#[inline(always)]
+fn sigmoid_element_from<T: Real, const FMA: bool>(z: T, e: T, [p, q, pg, qg]: [T; 4]) -> (T, T) {
     let l = e.log1p_unit_with::<FMA>();
     // d = 1/(1 + e) = sigmoid(|z|).
     let d = T::ONE / (T::ONE + e);
@@ -359,6 +365,17 @@ fn sigmoid_element<T: Real, const FMA: bool>(z: T, [p, q, pg, qg]: [T; 4]) -> (T
     (loss, T::madd::<FMA>(qg, s, -(pg * oms)))
 }
 
+/// `exp(x_i)` over a chunk of `x_i <= 0`, the last step by `isa`.
+#[inline(always)]
+fn exp_nonpos_lanes<T: Real, I: Isa, const FMA: bool>(isa: I, x: [T; W]) -> [T; W] {
+    let mut p = [T::ZERO; W];
+    let mut t = [T::ZERO; W];
+    for i in 0..W {
+        (p[i], t[i]) = x[i].exp_nonpos_parts::<FMA>();
+    }
+    isa.exp_scale(p, t)
+}
+
 /// One segment of a sigmoid-family row: loss terms into `acc`, gradient (when `BACK`) into
 /// `g[range]`; `z` and `g` are the whole row.
 #[inline(always)]
@@ -367,6 +384,7 @@ pub(crate) fn sigmoid_segment<
     T: Real,
     Y: Source,
     C: BinCoef<T>,
+    I: Isa,
     const BACK: bool,
     const FMA: bool,
     const WIDE: bool,
@@ -376,6 +394,7 @@ pub(crate) fn sigmoid_segment<
     range: Range<usize>,
     y: Y,
     c: C,
+    isa: I,
     acc: &mut Acc,
     bad: &mut bool,
 ) {
@@ -391,10 +410,11 @@ pub(crate) fn sigmoid_segment<
             let base = start + (bi * BLOCK + cj) * W;
             let mut grad = [T::ZERO; W];
             let (ys, ok) = y.chunk(base);
+            let e = exp_nonpos_lanes::<T, I, FMA>(isa, std::array::from_fn(|i| -zc[i].abs()));
             for i in 0..W {
                 let k = base + i;
                 invalid[i] |= !ok[i];
-                let (l, gk) = sigmoid_element::<T, FMA>(zc[i], c.at(k, ys[i]));
+                let (l, gk) = sigmoid_element_from::<T, FMA>(zc[i], e[i], c.at(k, ys[i]));
                 sums.add(i, l);
                 grad[i] = gk;
             }
@@ -557,6 +577,7 @@ pub(crate) fn softmax_sums<
     T: Real,
     Y: Source,
     C: SoftCoef<T>,
+    I: Isa,
     const BACK: bool,
     const FMA: bool,
     const WIDE: bool,
@@ -568,6 +589,8 @@ pub(crate) fn softmax_sums<
     c: C,
     m: T,
     argmax: usize,
+    isa: I,
+    ahead: &[T],
     sums: &mut SoftSums,
 ) {
     let start = range.start;
@@ -577,6 +600,12 @@ pub(crate) fn softmax_sums<
     let (mut rest_lanes, mut linear_lanes, mut total_lanes) =
         (Lanes::new(), Lanes::new(), Lanes::new());
     for (bi, block) in vector.chunks(BLOCK * W).enumerate() {
+        // The next row's block, into cache while this one is computed: its first pass would
+        // otherwise wait on memory. Once per block, outside the chunk loop.
+        let at = start + bi * BLOCK * W;
+        if let Some(next) = ahead.get(at..at + block.len()) {
+            isa.prefetch(next);
+        }
         for (cj, zc) in block.chunks_exact(W).enumerate() {
             let ci = bi * BLOCK + cj;
             let zc = &lanes(zc);
@@ -587,10 +616,18 @@ pub(crate) fn softmax_sums<
             // two compares of `usize` lanes.
             let lane = argmax.wrapping_sub(base);
             let hit = if lane < W { 1u32 << lane } else { 0 };
+            // exp(z - m) as `shifted_exp`, without its guards: an infinite `z - m` gives NaN
+            // here, and such rows run again with `WIDE` (their `m - z` overflows too).
+            let mut hi = [T::ZERO; W];
+            let mut lo = [T::ZERO; W];
+            for i in 0..W {
+                (hi[i], lo[i]) = two_diff(zc[i], m);
+            }
+            let ex = exp_nonpos_lanes::<T, I, FMA>(isa, hi);
             for i in 0..W {
                 let k = base + i;
                 let [ck, _] = c.at(k, ys[i]);
-                let ek = shifted_exp_below::<T, FMA>(zc[i], m);
+                let ek = T::madd::<FMA>(ex[i], lo[i], ex[i]);
                 e[i] = select(hit >> i & 1 != 0, T::ZERO, ek);
                 rest_lanes.add(i, e[i]);
                 // `m - z` overflows only for logits near the range's ends; the sum is then
@@ -700,22 +737,10 @@ const PATCHED: usize = 32;
 /// The positives of dense labels, and whether every label is valid.
 #[inline(always)]
 pub(crate) fn count_dense<L: DenseLabel>(labels: &[L]) -> (usize, bool) {
-    let chunks = labels.chunks_exact(W);
-    let rest = chunks.remainder();
-    let mut n = [0usize; W];
-    let mut bad = [false; W];
-    for yc in chunks {
-        for (i, &y) in yc.iter().enumerate() {
-            n[i] += usize::from(y.positive());
-            bad[i] |= !y.valid();
-        }
-    }
-    let mut total: usize = n.iter().sum();
-    let mut invalid = bad.iter().any(|&b| b);
-    for &y in rest {
-        total += usize::from(y.positive());
-        invalid |= !y.valid();
-    }
+    // Plain element loops: a chunked one was vectorised across chunks (a byte insert per
+    // label).
+    let total = labels.iter().map(|&y| usize::from(y.positive())).sum();
+    let invalid = labels.iter().fold(false, |b, &y| b | !y.valid());
     (total, !invalid)
 }
 

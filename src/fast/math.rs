@@ -8,7 +8,8 @@
 //! with `hi` short enough that `n hi` and `x - n hi` are exact. `exp(r)` is its Taylor
 //! polynomial (degree 7 in `f32`, 13 in `f64`; the truncation error `|r|^(d+1)/(d+1)!` is
 //! below 2^-27 and 2^-57 relative), and `2^n` is applied as two exact powers of two, so
-//! results in the subnormal range are rounded once. Inputs are clamped to
+//! results in the subnormal range are rounded once (AVX-512's `vscalef`, used by the kernels
+//! where the CPU has it, rounds `p 2^n` once too: the same bits). Inputs are clamped to
 //! `[-110, 89]` (`f32`) and `[-760, 710]` (`f64`), which map to 0 and +inf as the true values
 //! round; a NaN input gives 0 (the kernels detect non-finite logits separately).
 //!
@@ -25,6 +26,9 @@
 
 use std::fmt::Debug;
 use std::ops::{Add, Div, Mul, Neg, Sub};
+
+#[cfg(target_arch = "x86_64")]
+use pulp::core_arch::x86::Avx512f;
 
 use crate::scheme::Param;
 
@@ -92,6 +96,19 @@ pub trait Real:
     /// never positive.
     #[doc(hidden)]
     fn exp_nonpos_with<const FMA: bool>(self) -> Self;
+    /// [`Real::exp_nonpos_with`] before its last step: `(p, t)` with the result
+    /// [`Real::exp_scale`]`(p, t)`, so that step can run over a vector of lanes.
+    #[doc(hidden)]
+    fn exp_nonpos_parts<const FMA: bool>(self) -> (Self, Self);
+    /// `p 2^n`, rounded once, with `n` kept in `t` as [`Real::exp_nonpos_parts`] leaves it
+    /// (`t = n + 1.5 * 2^p`).
+    #[doc(hidden)]
+    fn exp_scale(p: Self, t: Self) -> Self;
+    /// [`Real::exp_scale`] over 16 lanes by AVX-512's `vscalef`, which rounds `p 2^n` once
+    /// as well: the same bits.
+    #[cfg(target_arch = "x86_64")]
+    #[doc(hidden)]
+    fn exp_scale_avx512(simd: Avx512f, p: [Self; 16], t: [Self; 16]) -> [Self; 16];
     /// `log(1 + x)` for `0 <= x <= 1` by the vectorisable polynomial, without fused
     /// multiply-adds.
     fn log1p_unit(self) -> Self {
@@ -155,6 +172,23 @@ impl Real for f32 {
     }
 
     #[inline(always)]
+    fn exp_nonpos_parts<const FMA: bool>(self) -> (Self, Self) {
+        exp_parts_f32::<FMA, false>(self)
+    }
+
+    #[inline(always)]
+    fn exp_scale(p: Self, t: Self) -> Self {
+        scale_f32(p, t)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn exp_scale_avx512(simd: Avx512f, p: [Self; 16], t: [Self; 16]) -> [Self; 16] {
+        let n = simd._mm512_sub_ps(pulp::cast(t), simd._mm512_set1_ps(MAGIC_F32));
+        pulp::cast(simd._mm512_scalef_ps(pulp::cast(p), n))
+    }
+
+    #[inline(always)]
     fn log1p_unit_with<const FMA: bool>(self) -> Self {
         let m = Self::madd::<FMA>;
         let x = self;
@@ -215,6 +249,27 @@ impl Real for f64 {
     }
 
     #[inline(always)]
+    fn exp_nonpos_parts<const FMA: bool>(self) -> (Self, Self) {
+        exp_parts_f64::<FMA, false>(self)
+    }
+
+    #[inline(always)]
+    fn exp_scale(p: Self, t: Self) -> Self {
+        scale_f64(p, t)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn exp_scale_avx512(simd: Avx512f, p: [Self; 16], t: [Self; 16]) -> [Self; 16] {
+        let p: [std::arch::x86_64::__m512d; 2] = pulp::cast(p);
+        let t: [std::arch::x86_64::__m512d; 2] = pulp::cast(t);
+        let magic = simd._mm512_set1_pd(MAGIC_F64);
+        pulp::cast(std::array::from_fn::<_, 2, _>(|i| {
+            simd._mm512_scalef_pd(p[i], simd._mm512_sub_pd(t[i], magic))
+        }))
+    }
+
+    #[inline(always)]
     fn log1p_unit_with<const FMA: bool>(self) -> Self {
         let m = Self::madd::<FMA>;
         let x = self;
@@ -240,17 +295,50 @@ impl Real for f64 {
 /// `e^x` as in the module docs; `UPPER`: clamp above too (not needed for `x <= 0`).
 #[inline(always)]
 fn exp_f32<const FMA: bool, const UPPER: bool>(x: f32) -> f32 {
+    let (p, t) = exp_parts_f32::<FMA, UPPER>(x);
+    scale_f32(p, t)
+}
+
+/// `1.5 * 2^23`: added to `x log2 e`, it leaves `n` rounded in the low bits.
+const MAGIC_F32: f32 = 12_582_912.0;
+/// `1.5 * 2^52`, as [`MAGIC_F32`].
+const MAGIC_F64: f64 = 6_755_399_441_055_744.0;
+
+/// `p 2^n` for `t = n + MAGIC_F32` as two exact powers of two: `p 2^(n/2)` is exact, so a
+/// subnormal result is rounded once.
+#[inline(always)]
+fn scale_f32(p: f32, t: f32) -> f32 {
+    let n = (t.to_bits() as i32).wrapping_sub(MAGIC_F32.to_bits() as i32);
+    let n1 = n >> 1;
+    let n2 = n - n1;
+    let s1 = f32::from_bits(((n1 + 127) as u32) << 23);
+    let s2 = f32::from_bits(((n2 + 127) as u32) << 23);
+    p * s1 * s2
+}
+
+/// [`scale_f32`] in `f64`.
+#[inline(always)]
+fn scale_f64(p: f64, t: f64) -> f64 {
+    let n = (t.to_bits() as i64).wrapping_sub(MAGIC_F64.to_bits() as i64);
+    let n1 = n >> 1;
+    let n2 = n - n1;
+    let s1 = f64::from_bits(((n1 + 1023) as u64) << 52);
+    let s2 = f64::from_bits(((n2 + 1023) as u64) << 52);
+    p * s1 * s2
+}
+
+/// `e^x = p 2^n` with `t = n + MAGIC_F32` (see [`exp_f32`]).
+#[inline(always)]
+fn exp_parts_f32<const FMA: bool, const UPPER: bool>(x: f32) -> (f32, f32) {
     let m = f32::madd::<FMA>;
-    const MAGIC: f32 = 12_582_912.0; // 1.5 * 2^23
     let x = select(x > f32::EXP_LO, x, f32::EXP_LO);
     let x = if UPPER {
         select(x < f32::EXP_HI, x, f32::EXP_HI)
     } else {
         x
     };
-    let t = m(x, std::f32::consts::LOG2_E, MAGIC);
-    let n = t - MAGIC;
-    let ni = (t.to_bits() as i32).wrapping_sub(MAGIC.to_bits() as i32);
+    let t = m(x, std::f32::consts::LOG2_E, MAGIC_F32);
+    let n = t - MAGIC_F32;
     // `n LN2_HI` and `x - n LN2_HI` are exact, fused or not.
     let r = m(-n, LN2_LO_F32, m(-n, LN2_HI_F32, x));
     let q = m(r, 1.0 / 5040.0, 1.0 / 720.0);
@@ -258,28 +346,28 @@ fn exp_f32<const FMA: bool, const UPPER: bool>(x: f32) -> f32 {
     let q = m(r, q, 1.0 / 24.0);
     let q = m(r, q, 1.0 / 6.0);
     let q = m(r, q, 0.5);
-    let p = 1.0 + m(r * r, q, r);
-    let n1 = ni >> 1;
-    let n2 = ni - n1;
-    let s1 = f32::from_bits(((n1 + 127) as u32) << 23);
-    let s2 = f32::from_bits(((n2 + 127) as u32) << 23);
-    p * s1 * s2
+    (1.0 + m(r * r, q, r), t)
 }
 
 /// `e^x` as in the module docs; `UPPER`: clamp above too (not needed for `x <= 0`).
 #[inline(always)]
 fn exp_f64<const FMA: bool, const UPPER: bool>(x: f64) -> f64 {
+    let (p, t) = exp_parts_f64::<FMA, UPPER>(x);
+    scale_f64(p, t)
+}
+
+/// [`exp_parts_f32`] in `f64`.
+#[inline(always)]
+fn exp_parts_f64<const FMA: bool, const UPPER: bool>(x: f64) -> (f64, f64) {
     let m = f64::madd::<FMA>;
-    const MAGIC: f64 = 6_755_399_441_055_744.0; // 1.5 * 2^52
     let x = select(x > f64::EXP_LO, x, f64::EXP_LO);
     let x = if UPPER {
         select(x < f64::EXP_HI, x, f64::EXP_HI)
     } else {
         x
     };
-    let t = m(x, std::f64::consts::LOG2_E, MAGIC);
-    let n = t - MAGIC;
-    let ni = (t.to_bits() as i64).wrapping_sub(MAGIC.to_bits() as i64);
+    let t = m(x, std::f64::consts::LOG2_E, MAGIC_F64);
+    let n = t - MAGIC_F64;
     // `n LN2_HI` and `x - n LN2_HI` are exact, fused or not.
     let r = m(-n, LN2_LO_F64, m(-n, LN2_HI_F64, x));
     let mut q = 1.0 / 6_227_020_800.0; // 1/13!
@@ -298,12 +386,7 @@ fn exp_f64<const FMA: bool, const UPPER: bool>(x: f64) -> f64 {
     ] {
         q = m(r, q, 1.0 / k);
     }
-    let p = 1.0 + m(r * r, q, r);
-    let n1 = ni >> 1;
-    let n2 = ni - n1;
-    let s1 = f64::from_bits(((n1 + 1023) as u64) << 52);
-    let s2 = f64::from_bits(((n2 + 1023) as u64) << 52);
-    p * s1 * s2
+    (1.0 + m(r * r, q, r), t)
 }
 
 /// `log(1 + x)` for `x >= 0` in `f64`, for the once-a-row logarithms of the softmax rows
@@ -344,19 +427,9 @@ pub(crate) fn shifted_exp<T: Real, const FMA: bool>(z: T, m: T) -> T {
     T::madd::<FMA>(e, lo, e)
 }
 
-/// [`shifted_exp`] for a softmax row's `z <= m = max z`, without the guards: an infinite
-/// `z - m` gives NaN here, and the callers run such rows again in the guarded kernels (the
-/// row's `m - z` overflows too).
-#[inline(always)]
-pub(crate) fn shifted_exp_below<T: Real, const FMA: bool>(z: T, m: T) -> T {
-    let (hi, lo) = two_diff(z, m);
-    let e = hi.exp_nonpos_with::<FMA>();
-    T::madd::<FMA>(e, lo, e)
-}
-
 /// `z - m = hi + lo`, `hi` rounded (Knuth's two-sum).
 #[inline(always)]
-fn two_diff<T: Real>(z: T, m: T) -> (T, T) {
+pub(crate) fn two_diff<T: Real>(z: T, m: T) -> (T, T) {
     let hi = z - m;
     let bb = hi - z;
     (hi, (z - (hi - bb)) + (-m - bb))

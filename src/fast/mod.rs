@@ -68,7 +68,9 @@
 //! the environment variable `LABELSMOOTH_PORTABLE=1`) runs the same code compiled for the
 //! baseline target, without fused multiply-adds. The two may differ in the last bits; both
 //! stay within [`ulp_budget`] (the tests run both), and each is bit-identical across thread
-//! counts.
+//! counts. AVX-512 and AVX2 give the same bits: under AVX-512 the last step of `exp` is one
+//! `vscalef`, which rounds as the portable two-step scaling does (tested bit for bit). Long
+//! softmax rows also prefetch the next row's logits during their second pass.
 //!
 //! # Example
 //! ```
@@ -86,12 +88,17 @@
 //! ```
 
 pub mod budget;
+mod isa;
 mod kernel;
 mod math;
 
 #[cfg(target_arch = "x86_64")]
 use pulp::Simd;
 use rayon::prelude::*;
+
+#[cfg(target_arch = "x86_64")]
+use isa::{Avx2, Avx512};
+use isa::{Baseline, Isa};
 
 use crate::error::Error;
 use crate::problem::{Reduction, Weights};
@@ -676,9 +683,10 @@ impl Loss {
         grad: &mut [T],
     ) -> Result<(), (usize, Error)> {
         macro_rules! op {
-            ($fma:literal) => {
-                ChunkOp::<T, Y, BACK, $fma> {
+            ($fma:literal, $isa:expr) => {
+                ChunkOp::<T, Y, _, BACK, $fma> {
                     ctx,
+                    isa: $isa,
                     logits,
                     labels,
                     first,
@@ -688,12 +696,12 @@ impl Loss {
             };
         }
         let fault = match (self.dispatch, Level::detect()) {
-            (Dispatch::Portable, _) => op!(false).run(),
+            (Dispatch::Portable, _) => op!(false, Baseline).run(),
             #[cfg(target_arch = "x86_64")]
-            (Dispatch::Auto, Level::V4(simd)) => Simd::vectorize(simd, op!(true)),
+            (Dispatch::Auto, Level::V4(simd)) => Simd::vectorize(simd, op!(true, Avx512(simd))),
             #[cfg(target_arch = "x86_64")]
-            (Dispatch::Auto, Level::V3(simd)) => Simd::vectorize(simd, op!(true)),
-            (Dispatch::Auto, _) => pulp::Arch::new().dispatch(op!(false)),
+            (Dispatch::Auto, Level::V3(simd)) => Simd::vectorize(simd, op!(true, Avx2(simd))),
+            (Dispatch::Auto, _) => pulp::Arch::new().dispatch(op!(false, Baseline)),
         };
         match fault {
             Ok(()) => Ok(()),
@@ -833,8 +841,9 @@ impl Level {
 }
 
 /// A chunk of rows, run under `pulp`'s dispatch.
-struct ChunkOp<'a, 'c, T, Y, const BACK: bool, const FMA: bool> {
+struct ChunkOp<'a, 'c, T, Y, I, const BACK: bool, const FMA: bool> {
     ctx: &'a Ctx<'c, T>,
+    isa: I,
     logits: &'a [T],
     labels: &'a Y,
     first: usize,
@@ -842,8 +851,8 @@ struct ChunkOp<'a, 'c, T, Y, const BACK: bool, const FMA: bool> {
     grad: &'a mut [T],
 }
 
-impl<T: Real, Y: Labels, const BACK: bool, const FMA: bool> pulp::WithSimd
-    for ChunkOp<'_, '_, T, Y, BACK, FMA>
+impl<T: Real, Y: Labels, I: Isa, const BACK: bool, const FMA: bool> pulp::WithSimd
+    for ChunkOp<'_, '_, T, Y, I, BACK, FMA>
 {
     type Output = Result<(), (usize, RowFault)>;
     #[inline(always)]
@@ -852,7 +861,9 @@ impl<T: Real, Y: Labels, const BACK: bool, const FMA: bool> pulp::WithSimd
     }
 }
 
-impl<T: Real, Y: Labels, const BACK: bool, const FMA: bool> ChunkOp<'_, '_, T, Y, BACK, FMA> {
+impl<T: Real, Y: Labels, I: Isa, const BACK: bool, const FMA: bool>
+    ChunkOp<'_, '_, T, Y, I, BACK, FMA>
+{
     #[inline(always)]
     fn run(self) -> Result<(), (usize, RowFault)> {
         let n = self.ctx.classes;
@@ -869,10 +880,21 @@ impl<T: Real, Y: Labels, const BACK: bool, const FMA: bool> ChunkOp<'_, '_, T, Y
                     &mut []
                 };
                 let y = self.labels.row(row);
+                // The next row's logits, prefetched by a long softmax row's second pass (a
+                // short row's next one is near enough for the hardware to fetch).
+                let next = match self.logits.get((row + 1) * n..(row + 2) * n) {
+                    Some(next) if n >= PREFETCH_ROW => next,
+                    _ => &[],
+                };
                 let value = match family {
-                    Family::Sigmoid => sigmoid_row::<T, _, BACK, FMA>(self.ctx, z, g, y),
+                    Family::Sigmoid => {
+                        sigmoid_row::<T, _, I, BACK, FMA>(self.ctx, self.isa, z, g, y)
+                    }
                     // Its loss is written after the group, below.
-                    Family::Softmax => softmax_row::<T, _, BACK, FMA>(self.ctx, z, g, y).map(|p| {
+                    Family::Softmax => softmax_row::<T, _, I, BACK, FMA>(
+                        self.ctx, self.isa, z, g, y, next,
+                    )
+                    .map(|p| {
                         parts[i] = p;
                         0.0
                     }),
@@ -891,6 +913,9 @@ impl<T: Real, Y: Labels, const BACK: bool, const FMA: bool> ChunkOp<'_, '_, T, Y
         Ok(())
     }
 }
+
+/// Softmax rows at least this long prefetch the next row, see [`ChunkOp::run`].
+const PREFETCH_ROW: usize = 4096;
 
 /// Softmax rows whose losses are finished together, see [`ChunkOp::run`].
 const SOFT_GROUP: usize = 8;
@@ -957,8 +982,9 @@ macro_rules! segments {
 const LONG_RUNS: usize = 8 * kernel::W;
 
 #[inline(always)]
-fn sigmoid_row<T: Real, L: DenseLabel, const BACK: bool, const FMA: bool>(
+fn sigmoid_row<T: Real, L: DenseLabel, I: Isa, const BACK: bool, const FMA: bool>(
     ctx: &Ctx<'_, T>,
+    isa: I,
     z: &[T],
     g: &mut [T],
     labels: RowRef<'_, L>,
@@ -989,22 +1015,24 @@ fn sigmoid_row<T: Real, L: DenseLabel, const BACK: bool, const FMA: bool>(
                     T,
                     _,
                     _,
+                    I,
                     BACK,
                     FMA,
                     $wide,
                 >(
-                    z, g, range, src, c, &mut acc, &mut bad
+                    z, g, range, src, c, isa, &mut acc, &mut bad
                 ));
             } else {
                 segments!(labels, n, |range, src| kernel::sigmoid_segment::<
                     T,
                     _,
                     _,
+                    I,
                     BACK,
                     FMA,
                     $wide,
                 >(
-                    z, g, range, src, plain, &mut acc, &mut bad
+                    z, g, range, src, plain, isa, &mut acc, &mut bad
                 ));
             }
             let total = acc.total();
@@ -1026,11 +1054,13 @@ fn sigmoid_row<T: Real, L: DenseLabel, const BACK: bool, const FMA: bool>(
 }
 
 #[inline(always)]
-fn softmax_row<T: Real, L: DenseLabel, const BACK: bool, const FMA: bool>(
+fn softmax_row<T: Real, L: DenseLabel, I: Isa, const BACK: bool, const FMA: bool>(
     ctx: &Ctx<'_, T>,
+    isa: I,
     z: &[T],
     g: &mut [T],
     labels: RowRef<'_, L>,
+    ahead: &[T],
 ) -> Result<SoftParts, RowFault> {
     let n = ctx.classes;
     let positives = match labels {
@@ -1082,22 +1112,24 @@ fn softmax_row<T: Real, L: DenseLabel, const BACK: bool, const FMA: bool>(
                     T,
                     _,
                     _,
+                    I,
                     BACK,
                     FMA,
                     $wide,
                 >(
-                    z, g, range, src, plain, m, j, &mut sums
+                    z, g, range, src, plain, m, j, isa, ahead, &mut sums
                 ));
             } else {
                 segments!(labels, n, |range, src| kernel::softmax_sums::<
                     T,
                     _,
                     _,
+                    I,
                     BACK,
                     FMA,
                     $wide,
                 >(
-                    z, g, range, src, weighted, m, j, &mut sums
+                    z, g, range, src, weighted, m, j, isa, ahead, &mut sums
                 ));
             }
             sums

@@ -1,0 +1,128 @@
+//! What the kernels use beyond the portable code on the instruction set they were dispatched
+//! to: AVX-512's `vscalef` for the last step of `exp` (the same bits as the portable step),
+//! and prefetches of the next row (hints, which change no result).
+
+use super::kernel::W;
+use super::math::Real;
+
+/// An instruction set's extras, as a zero-sized token obtained from `pulp`'s run-time check.
+pub(crate) trait Isa: Copy {
+    /// [`Real::exp_scale`] over a chunk's lanes.
+    fn exp_scale<T: Real>(self, p: [T; W], t: [T; W]) -> [T; W];
+    /// Asks for the cache lines of `x` to be loaded (nothing where there is no prefetch).
+    fn prefetch<T>(self, x: &[T]);
+}
+
+/// The portable code: no extras.
+#[derive(Clone, Copy)]
+pub(crate) struct Baseline;
+
+impl Isa for Baseline {
+    #[inline(always)]
+    fn exp_scale<T: Real>(self, p: [T; W], t: [T; W]) -> [T; W] {
+        std::array::from_fn(|i| T::exp_scale(p[i], t[i]))
+    }
+    #[inline(always)]
+    fn prefetch<T>(self, _: &[T]) {}
+}
+
+/// AVX2 and FMA (x86-64-v3): prefetches.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+pub(crate) struct Avx2(pub(crate) pulp::x86::V3);
+
+#[cfg(target_arch = "x86_64")]
+impl Isa for Avx2 {
+    #[inline(always)]
+    fn exp_scale<T: Real>(self, p: [T; W], t: [T; W]) -> [T; W] {
+        Baseline.exp_scale(p, t)
+    }
+    #[inline(always)]
+    fn prefetch<T>(self, x: &[T]) {
+        prefetch_lines(self.0.sse, x);
+    }
+}
+
+/// AVX-512 (x86-64-v4): `vscalef` and prefetches.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+pub(crate) struct Avx512(pub(crate) pulp::x86::V4);
+
+#[cfg(target_arch = "x86_64")]
+impl Isa for Avx512 {
+    #[inline(always)]
+    fn exp_scale<T: Real>(self, p: [T; W], t: [T; W]) -> [T; W] {
+        T::exp_scale_avx512(self.0.avx512f, p, t)
+    }
+    #[inline(always)]
+    fn prefetch<T>(self, x: &[T]) {
+        prefetch_lines(self.0.sse, x);
+    }
+}
+
+/// One prefetch per 64 bytes of `x`, into L2 (a long row does not fit L1): each cache line
+/// holds one of those addresses.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn prefetch_lines<T>(sse: pulp::core_arch::x86::Sse, x: &[T]) {
+    use std::arch::x86_64::_MM_HINT_T1;
+    let start = x.as_ptr().cast::<i8>();
+    for offset in (0..std::mem::size_of_val(x)).step_by(64) {
+        sse._mm_prefetch::<_MM_HINT_T1>(start.wrapping_add(offset));
+    }
+}
+
+#[cfg(all(test, target_arch = "x86_64"))]
+mod tests {
+    use super::*;
+
+    /// `vscalef` gives the bits of the two-factor scaling wherever the kernels use it:
+    /// every `f32` in the range where `exp` is subnormal or near it, a grid elsewhere, and
+    /// a grid over the `f64` range.
+    #[test]
+    fn avx512_scale_matches_the_portable_bits() {
+        let Some(v4) = pulp::x86::V4::try_new() else {
+            eprintln!("no AVX-512 here: nothing to compare");
+            return;
+        };
+        fn check<T: Real>(v4: pulp::x86::V4, xs: impl Iterator<Item = T>) -> usize {
+            let xs: Vec<T> = xs.collect();
+            for chunk in xs.chunks_exact(W) {
+                let mut p = [T::ZERO; W];
+                let mut t = [T::ZERO; W];
+                for i in 0..W {
+                    (p[i], t[i]) = chunk[i].exp_nonpos_parts::<true>();
+                }
+                let fast = Avx512(v4).exp_scale(p, t);
+                let portable = Baseline.exp_scale(p, t);
+                for i in 0..W {
+                    let (a, b) = (fast[i], portable[i]);
+                    assert!(
+                        a.to_f64().to_bits() == b.to_f64().to_bits(),
+                        "{}: exp({:?}) = {a:?} by vscalef, {b:?} portable",
+                        T::NAME,
+                        chunk[i]
+                    );
+                }
+            }
+            xs.len()
+        }
+        // All f32 from -110 (below it exp is 0) up to -80 (exp ~ 2^-115).
+        let lo = (-110f32).to_bits();
+        let hi = (-80f32).to_bits();
+        let n32 = check(v4, (hi..=lo).map(f32::from_bits));
+        let grid32 = check(
+            v4,
+            (0..1 << 20).map(|i| -110.0 * i as f32 / (1 << 20) as f32),
+        );
+        let grid64 = check(
+            v4,
+            (0..1 << 20).map(|i| -760.0 * f64::from(i) / f64::from(1 << 20)),
+        );
+        let edge64 = check(
+            v4,
+            (0..1 << 20).map(|i| -760.0 + 60.0 * f64::from(i) / f64::from(1 << 20)),
+        );
+        assert!(n32 + grid32 + grid64 + edge64 > 3 << 20);
+    }
+}
