@@ -641,6 +641,90 @@ fn shapes_and_structures_are_checked() {
 
 /// Long rows with few positives take the run-by-run sparse path: it must agree with the
 /// dense labels (to rounding: the lanes sum in another order).
+/// Dense labels and CSR offsets and indices of `rows` rows with the same positives.
+fn same_positives(
+    rows: usize,
+    classes: usize,
+    positives: &[u32],
+) -> (Vec<u8>, Vec<usize>, Vec<u32>) {
+    let mut dense = vec![0u8; rows * classes];
+    let mut offsets = vec![0];
+    let mut indices = Vec::new();
+    for r in 0..rows {
+        for &k in positives {
+            dense[r * classes + k as usize] = 1;
+            indices.push(k);
+        }
+        offsets.push(indices.len());
+    }
+    (dense, offsets, indices)
+}
+
+/// Short sparse rows with many positives run as dense labels: the same bits, in both
+/// precisions, with and without class weights, up to the longest such row (1024 classes).
+#[test]
+fn short_sparse_rows_give_the_dense_bits() {
+    let rows = 3;
+    for classes in [80, 1024] {
+        for scheme in Scheme::ALL {
+            let (smoothing, logits, _) = big(scheme, rows, classes);
+            let last = classes as u32 - 1;
+            let positives: Vec<u32> = if scheme.single_label() {
+                vec![last]
+            } else {
+                (0..=last).filter(|k| k % 97 == 0 || *k == last).collect()
+            };
+            // A row with few positives for its length takes the runs between them instead
+            // (summed in another order: see `sparse_runs_agree_with_dense`): here the
+            // single-label schemes at N = 1024.
+            if classes >= 128 * (positives.len() + 1) {
+                assert!(scheme.single_label() && classes == 1024);
+                continue;
+            }
+            let (dense, offsets, indices) = same_positives(rows, classes, &positives);
+            let csr = Csr::new(classes, &offsets, &indices).unwrap();
+            let class_weights = Weights {
+                class: Some(
+                    (0..classes)
+                        .map(|k| Param::new(0.5 + (k % 7) as f64 / 4.0))
+                        .collect(),
+                ),
+                pos: None,
+            };
+            let weighted = (scheme != Scheme::Zlpr).then_some(class_weights);
+            for weights in std::iter::once(Weights::default()).chain(weighted) {
+                let loss = Loss::new(&smoothing, Reduction::None, &weights).unwrap();
+                let dense = Dense::new(classes, &dense);
+                let mut gd = vec![0.0f32; rows * classes];
+                let mut gs = vec![0.0f32; rows * classes];
+                let d = loss.forward_backward(&logits, &dense, &mut gd).unwrap();
+                let s = loss.forward_backward(&logits, &csr, &mut gs).unwrap();
+                let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                let bits32 = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                let (d, s) = (d.per_row().unwrap(), s.per_row().unwrap());
+                assert_eq!(bits32(d), bits32(s), "{scheme} N = {classes}: losses");
+                assert_eq!(
+                    bits32(&gd),
+                    bits32(&gs),
+                    "{scheme} N = {classes}: gradients"
+                );
+                let wide: Vec<f64> = logits.iter().map(|&x| f64::from(x)).collect();
+                let mut gd = vec![0.0f64; rows * classes];
+                let mut gs = vec![0.0f64; rows * classes];
+                let d = loss.forward_backward(&wide, &dense, &mut gd).unwrap();
+                let s = loss.forward_backward(&wide, &csr, &mut gs).unwrap();
+                let (d, s) = (d.per_row().unwrap(), s.per_row().unwrap());
+                assert_eq!(bits(d), bits(s), "{scheme} N = {classes}: f64 losses");
+                assert_eq!(
+                    bits(&gd),
+                    bits(&gs),
+                    "{scheme} N = {classes}: f64 gradients"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn sparse_runs_agree_with_dense() {
     let (rows, classes) = (3, 2000);
@@ -652,16 +736,7 @@ fn sparse_runs_agree_with_dense() {
         } else {
             &[0, 15, 16, 1999]
         };
-        let mut dense = vec![0u8; rows * classes];
-        let mut offsets = vec![0];
-        let mut indices = Vec::new();
-        for r in 0..rows {
-            for &k in positives {
-                dense[r * classes + k as usize] = 1;
-                indices.push(k);
-            }
-            offsets.push(indices.len());
-        }
+        let (dense, offsets, indices) = same_positives(rows, classes, positives);
         let csr = Csr::new(classes, &offsets, &indices).unwrap();
         // Class weights too: weighted rows take the runs with other coefficients.
         let class_weights = Weights {

@@ -6,7 +6,9 @@
 //! into a caller buffer and scaled for the reduction). Logits are `f32` or `f64`, row-major
 //! `B x N`; labels are [`Dense`] (`u8`, `bool`, `f32` or `f64`, each 0 or 1) or sparse
 //! [`Csr`] (per-row sorted positive class indices), for which no dense target row is ever
-//! built.
+//! built. (A sparse row of at most 1,024 classes whose positives are too many for the runs
+//! between them to pay is spelled out as a row of `bool` labels on the stack and takes the
+//! dense kernel: the dense rows' speed and bits.)
 //!
 //! # Semantics
 //! Exactly the crate's formulas (see the crate docs): the same targets, weights and
@@ -869,6 +871,7 @@ impl<T: Real, Y: Labels, I: Isa, const BACK: bool, const FMA: bool>
         let n = self.ctx.classes;
         let family = self.ctx.scheme.family();
         let mut parts = [SoftParts::default(); SOFT_GROUP];
+        let mut expanded = [false; EXPAND];
         for (gi, group) in self.out.chunks_mut(SOFT_GROUP).enumerate() {
             for i in 0..group.len() {
                 let local = gi * SOFT_GROUP + i;
@@ -886,20 +889,38 @@ impl<T: Real, Y: Labels, I: Isa, const BACK: bool, const FMA: bool>
                     Some(next) if n >= PREFETCH_ROW => next,
                     _ => &[],
                 };
-                let value = match family {
-                    Family::Sigmoid => {
-                        sigmoid_row::<T, _, I, BACK, FMA>(self.ctx, self.isa, z, g, y)
+                let value = match y {
+                    // A short sparse row that would look its labels up chunk by chunk is
+                    // spelled out as dense labels on the stack instead: the dense kernel's
+                    // speed and, by construction, its bits.
+                    RowRef::Sparse(positives)
+                        if n <= EXPAND && n < LONG_RUNS * (positives.len() + 1) =>
+                    {
+                        // `Csr::new` checked each index is below N.
+                        for &k in positives {
+                            if let Some(y) = expanded.get_mut(k as usize) {
+                                *y = true;
+                            }
+                        }
+                        let y = RowRef::Dense(&expanded[..n]);
+                        let value = Self::row_value(self.ctx, self.isa, z, g, y, next);
+                        for &k in positives {
+                            if let Some(y) = expanded.get_mut(k as usize) {
+                                *y = false;
+                            }
+                        }
+                        value
                     }
+                    y => Self::row_value(self.ctx, self.isa, z, g, y, next),
+                }
+                .map(|value| match value {
+                    RowValue::Loss(loss) => loss,
                     // Its loss is written after the group, below.
-                    Family::Softmax => softmax_row::<T, _, I, BACK, FMA>(
-                        self.ctx, self.isa, z, g, y, next,
-                    )
-                    .map(|p| {
+                    RowValue::Soft(p) => {
                         parts[i] = p;
                         0.0
-                    }),
-                    Family::Zlpr => zlpr_row::<T, _, BACK, FMA>(self.ctx, z, g, y),
-                };
+                    }
+                });
                 group[i] = value.map_err(|fault| (row, fault))?;
             }
             // A softmax row's logarithm, taken after its group: its latency (a division
@@ -912,7 +933,38 @@ impl<T: Real, Y: Labels, I: Isa, const BACK: bool, const FMA: bool>
         }
         Ok(())
     }
+
+    /// One row's loss, or a softmax row's parts of it.
+    #[inline(always)]
+    fn row_value<L: DenseLabel>(
+        ctx: &Ctx<'_, T>,
+        isa: I,
+        z: &[T],
+        g: &mut [T],
+        y: RowRef<'_, L>,
+        next: &[T],
+    ) -> Result<RowValue, RowFault> {
+        match ctx.scheme.family() {
+            Family::Sigmoid => {
+                sigmoid_row::<T, _, I, BACK, FMA>(ctx, isa, z, g, y).map(RowValue::Loss)
+            }
+            Family::Softmax => {
+                softmax_row::<T, _, I, BACK, FMA>(ctx, isa, z, g, y, next).map(RowValue::Soft)
+            }
+            Family::Zlpr => zlpr_row::<T, _, BACK, FMA>(ctx, z, g, y).map(RowValue::Loss),
+        }
+    }
 }
+
+/// What [`ChunkOp::row_value`] gives.
+enum RowValue {
+    Loss(f64),
+    Soft(SoftParts),
+}
+
+/// Sparse rows up to this long that would look their labels up chunk by chunk run as dense
+/// labels, see [`ChunkOp::run`] (a kibibyte on the stack).
+const EXPAND: usize = 1024;
 
 /// Softmax rows at least this long prefetch the next row, see [`ChunkOp::run`].
 const PREFETCH_ROW: usize = 4096;
