@@ -641,6 +641,21 @@ fn shapes_and_structures_are_checked() {
 
 /// Long rows with few positives take the run-by-run sparse path: it must agree with the
 /// dense labels (to rounding: the lanes sum in another order).
+/// No weights, then class weights (except for ZLPR, which takes none).
+fn with_class_weights(scheme: Scheme, classes: usize) -> Vec<Weights> {
+    let class_weights = Weights {
+        class: Some(
+            (0..classes)
+                .map(|k| Param::new(0.5 + (k % 7) as f64 / 4.0))
+                .collect(),
+        ),
+        pos: None,
+    };
+    std::iter::once(Weights::default())
+        .chain((scheme != Scheme::Zlpr).then_some(class_weights))
+        .collect()
+}
+
 /// Dense labels and CSR offsets and indices of `rows` rows with the same positives.
 fn same_positives(
     rows: usize,
@@ -683,16 +698,7 @@ fn short_sparse_rows_give_the_dense_bits() {
             }
             let (dense, offsets, indices) = same_positives(rows, classes, &positives);
             let csr = Csr::new(classes, &offsets, &indices).unwrap();
-            let class_weights = Weights {
-                class: Some(
-                    (0..classes)
-                        .map(|k| Param::new(0.5 + (k % 7) as f64 / 4.0))
-                        .collect(),
-                ),
-                pos: None,
-            };
-            let weighted = (scheme != Scheme::Zlpr).then_some(class_weights);
-            for weights in std::iter::once(Weights::default()).chain(weighted) {
+            for weights in with_class_weights(scheme, classes) {
                 let loss = Loss::new(&smoothing, Reduction::None, &weights).unwrap();
                 let dense = Dense::new(classes, &dense);
                 let mut gd = vec![0.0f32; rows * classes];
@@ -739,16 +745,7 @@ fn sparse_runs_agree_with_dense() {
         let (dense, offsets, indices) = same_positives(rows, classes, positives);
         let csr = Csr::new(classes, &offsets, &indices).unwrap();
         // Class weights too: weighted rows take the runs with other coefficients.
-        let class_weights = Weights {
-            class: Some(
-                (0..classes)
-                    .map(|k| Param::new(0.5 + (k % 7) as f64 / 4.0))
-                    .collect(),
-            ),
-            pos: None,
-        };
-        let weighted = (scheme != Scheme::Zlpr).then_some(class_weights); // ZLPR takes none.
-        for weights in std::iter::once(Weights::default()).chain(weighted) {
+        for weights in with_class_weights(scheme, classes) {
             let loss = Loss::new(&smoothing, Reduction::None, &weights).unwrap();
             let mut gd = vec![0.0; rows * classes];
             let mut gs = vec![0.0; rows * classes];
