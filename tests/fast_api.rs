@@ -691,7 +691,8 @@ fn short_sparse_rows_give_the_dense_bits() {
             };
             // A row with few positives for its length takes the runs between them instead
             // (summed in another order: see `sparse_runs_agree_with_dense`): here the
-            // single-label schemes at N = 1024.
+            // single-label schemes at N = 1024. (128 is the crate's private `LONG_RUNS`; were
+            // it changed, the skip below or the bit comparison would fail.)
             if classes >= 128 * (positives.len() + 1) {
                 assert!(scheme.single_label() && classes == 1024);
                 continue;

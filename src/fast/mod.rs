@@ -886,16 +886,14 @@ impl<T: Real, Y: Labels, I: Isa, const BACK: bool, const FMA: bool>
                 // The next row's logits, prefetched by a long softmax row's second pass (a
                 // short row's next one is near enough for the hardware to fetch).
                 let next = match self.logits.get((row + 1) * n..(row + 2) * n) {
-                    Some(next) if n >= PREFETCH_ROW => next,
+                    Some(next) if n >= PREFETCH_ROW && family == Family::Softmax => next,
                     _ => &[],
                 };
                 let value = match y {
                     // A short sparse row that would look its labels up chunk by chunk is
                     // spelled out as dense labels on the stack instead: the dense kernel's
                     // speed and, by construction, its bits.
-                    RowRef::Sparse(positives)
-                        if n <= EXPAND && n < LONG_RUNS * (positives.len() + 1) =>
-                    {
+                    RowRef::Sparse(positives) if n <= EXPAND && !takes_runs(n, positives) => {
                         // `Csr::new` checked each index is below N.
                         for &k in positives {
                             if let Some(y) = expanded.get_mut(k as usize) {
@@ -903,7 +901,7 @@ impl<T: Real, Y: Labels, I: Isa, const BACK: bool, const FMA: bool>
                             }
                         }
                         let y = RowRef::Dense(&expanded[..n]);
-                        let value = Self::row_value(self.ctx, self.isa, z, g, y, next);
+                        let value = Self::row_value(self.ctx, family, self.isa, z, g, y, next);
                         for &k in positives {
                             if let Some(y) = expanded.get_mut(k as usize) {
                                 *y = false;
@@ -911,7 +909,7 @@ impl<T: Real, Y: Labels, I: Isa, const BACK: bool, const FMA: bool>
                         }
                         value
                     }
-                    y => Self::row_value(self.ctx, self.isa, z, g, y, next),
+                    y => Self::row_value(self.ctx, family, self.isa, z, g, y, next),
                 }
                 .map(|value| match value {
                     RowValue::Loss(loss) => loss,
@@ -938,13 +936,14 @@ impl<T: Real, Y: Labels, I: Isa, const BACK: bool, const FMA: bool>
     #[inline(always)]
     fn row_value<L: DenseLabel>(
         ctx: &Ctx<'_, T>,
+        family: Family,
         isa: I,
         z: &[T],
         g: &mut [T],
         y: RowRef<'_, L>,
         next: &[T],
     ) -> Result<RowValue, RowFault> {
-        match ctx.scheme.family() {
+        match family {
             Family::Sigmoid => {
                 sigmoid_row::<T, _, I, BACK, FMA>(ctx, isa, z, g, y).map(RowValue::Loss)
             }
@@ -999,7 +998,7 @@ macro_rules! segments {
                 $body;
             }
             // Few positives in a long row: runs of negatives between them, no label reads.
-            RowRef::Sparse(positives) if $n >= LONG_RUNS * (positives.len() + 1) => {
+            RowRef::Sparse(positives) if takes_runs($n, positives) => {
                 let mut previous = 0usize;
                 for &p in positives {
                     let p = p as usize;
@@ -1032,6 +1031,13 @@ macro_rules! segments {
 /// Sparse rows whose average run of negatives is at least this long are processed run by
 /// run; shorter runs would leave most elements to the scalar remainder.
 const LONG_RUNS: usize = 8 * kernel::W;
+
+/// Whether a sparse row of `n` classes takes the runs between its `positives` (see
+/// [`LONG_RUNS`]) rather than the whole row with its labels looked up or spelled out.
+#[inline(always)]
+fn takes_runs(n: usize, positives: &[u32]) -> bool {
+    n >= LONG_RUNS * (positives.len() + 1)
+}
 
 #[inline(always)]
 fn sigmoid_row<T: Real, L: DenseLabel, I: Isa, const BACK: bool, const FMA: bool>(
