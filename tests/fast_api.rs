@@ -639,8 +639,6 @@ fn shapes_and_structures_are_checked() {
     assert_eq!(Family::Softmax, Scheme::Uniform.family());
 }
 
-/// Long rows with few positives take the run-by-run sparse path: it must agree with the
-/// dense labels (to rounding: the lanes sum in another order).
 /// No weights, then class weights (except for ZLPR, which takes none).
 fn with_class_weights(scheme: Scheme, classes: usize) -> Vec<Weights> {
     let class_weights = Weights {
@@ -732,6 +730,8 @@ fn short_sparse_rows_give_the_dense_bits() {
     }
 }
 
+/// Long rows with few positives take the run-by-run sparse path: it must agree with the
+/// dense labels (to rounding: the lanes sum in another order).
 #[test]
 fn sparse_runs_agree_with_dense() {
     let (rows, classes) = (3, 2000);
