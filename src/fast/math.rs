@@ -7,18 +7,23 @@
 //! the `1.5 * 2^p` trick (its integer read from the bits, no conversion), `ln 2 = hi + lo`
 //! with `hi` short enough that `n hi` and `x - n hi` are exact. `exp(r)` is its Taylor
 //! polynomial (degree 7 in `f32`, 13 in `f64`; the truncation error `|r|^(d+1)/(d+1)!` is
-//! below 2^-27 and 2^-57 relative), and `2^n` is applied as two exact powers of two, so
+//! below 2^-27 and 2^-57 relative; `f32` evaluates it by Estrin's scheme), and `2^n` is applied as two exact powers of two, so
 //! results in the subnormal range are rounded once (AVX-512's `vscalef`, used by the kernels
 //! where the CPU has it, rounds `p 2^n` once too: the same bits). Inputs are clamped to
 //! `[-110, 89]` (`f32`) and `[-760, 710]` (`f64`), which map to 0 and +inf as the true values
 //! round; a NaN input gives 0 (the kernels detect non-finite logits separately).
 //!
 //! # `log1p(x)` for `0 <= x <= 1`
-//! `1 + x = 2^k (1 + s)/(1 - s)` with `s = x/(x + 2)` (`k = 0`) or, above `sqrt 2 - 1`,
-//! `s = (x - 1)/(x + 3)` (`k = 1`), so `|s| <= 0.1716` and `1 + x` is never rounded (no
-//! correction term needed); `log((1 + s)/(1 - s)) = 2 atanh(s)` by its odd series up to
-//! `s^11` (`f32`) or `s^23` (`f64`) (truncation below 2^-30 and 2^-60 relative); then
-//! `log1p(x) = k ln 2 + 2 atanh(s)`.
+//! `f32`: `x + x^2 Q(x)`, `Q` of degree 8 fitted by Remez's exchange with coefficients
+//! rounded to `f32` (`scripts/fit_log1p_f32.py`; relative error below 2^-27.5 before the
+//! arithmetic's own rounding). No division, and `Q` is evaluated by Estrin's scheme, so the
+//! chain of dependent steps is 5 long, not the 12 of the series below: the sigmoid kernels'
+//! speed is bound by such chains more than by the number of operations.
+//!
+//! `f64`: `1 + x = 2^k (1 + s)/(1 - s)` with `s = x/(x + 2)` (`k = 0`) or, above
+//! `sqrt 2 - 1`, `s = (x - 1)/(x + 3)` (`k = 1`), so `|s| <= 0.1716` and `1 + x` is never
+//! rounded (no correction term needed); `log((1 + s)/(1 - s)) = 2 atanh(s)` by its odd series
+//! up to `s^23` (truncation below 2^-60 relative); then `log1p(x) = k ln 2 + 2 atanh(s)`.
 //!
 //! The measured errors of both (against MPFR, exhaustive over the `f32` inputs the kernels
 //! use, sampled in `f64`) are asserted in `tests/fast_math.rs`: at most 1 ulp for `exp`
@@ -36,6 +41,20 @@ use crate::scheme::Param;
 /// `|n| < 2^15`.
 const LN2_HI_F32: f32 = f32::from_bits(0x3f31_8000);
 const LN2_LO_F32: f32 = f32::from_bits(0xb95e_8083);
+/// `Q` of the `f32` `log1p(x) = x + x^2 Q(x)` on `[0, 1]`, lowest degree first: a weighted
+/// minimax fit (relative error of the result below 2^-27.5 with these rounded coefficients),
+/// from `scripts/fit_log1p_f32.py`.
+const LOG1P_Q_F32: [f32; 9] = [
+    f32::from_bits(0xbeff_ffe9),
+    f32::from_bits(0x3eaa_a6e8),
+    f32::from_bits(0xbe7f_91f3),
+    f32::from_bits(0x3e49_a5aa),
+    f32::from_bits(0xbe1d_21af),
+    f32::from_bits(0x3dda_5704),
+    f32::from_bits(0xbd6b_5846),
+    f32::from_bits(0x3ca4_8be7),
+    f32::from_bits(0xbb57_a4e7),
+];
 /// fdlibm's split of `ln 2` in `f64`: the low 32 bits of `LN2_HI` are zero.
 const LN2_HI_F64: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
 const LN2_LO_F64: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
@@ -192,17 +211,14 @@ impl Real for f32 {
     fn log1p_unit_with<const FMA: bool>(self) -> Self {
         let m = Self::madd::<FMA>;
         let x = self;
-        // 1 + x = 2^k (1 + s)/(1 - s): s = x/(x + 2) (k = 0), or (x - 1)/(x + 3) (k = 1).
-        let big = x > std::f32::consts::SQRT_2 - 1.0;
-        let k = select(big, 1.0f32, 0.0);
-        let s = (x - k) / (x + select(big, 3.0f32, 2.0));
-        let s2 = s * s;
-        let q = m(s2, 1.0 / 11.0, 1.0 / 9.0);
-        let q = m(s2, q, 1.0 / 7.0);
-        let q = m(s2, q, 1.0 / 5.0);
-        let q = m(s2, q, 1.0 / 3.0);
-        let two_s = s + s;
-        m(k, LN2_HI_F32, two_s + m(two_s * s2, q, k * LN2_LO_F32))
+        // x + x^2 Q(x), Q by Estrin's scheme (a shorter dependency chain than Horner's).
+        let [q0, q1, q2, q3, q4, q5, q6, q7, q8] = LOG1P_Q_F32;
+        let x2 = x * x;
+        let x4 = x2 * x2;
+        let lo = m(x2, m(x, q3, q2), m(x, q1, q0));
+        let hi = m(x2, m(x, q7, q6), m(x, q5, q4));
+        let q = m(x4, m(x4, q8, hi), lo);
+        m(x2, q, x)
     }
 
     #[inline(always)]
@@ -341,12 +357,12 @@ fn exp_parts_f32<const FMA: bool, const UPPER: bool>(x: f32) -> (f32, f32) {
     let n = t - MAGIC_F32;
     // `n LN2_HI` and `x - n LN2_HI` are exact, fused or not.
     let r = m(-n, LN2_LO_F32, m(-n, LN2_HI_F32, x));
-    let q = m(r, 1.0 / 5040.0, 1.0 / 720.0);
-    let q = m(r, q, 1.0 / 120.0);
-    let q = m(r, q, 1.0 / 24.0);
-    let q = m(r, q, 1.0 / 6.0);
-    let q = m(r, q, 0.5);
-    (1.0 + m(r * r, q, r), t)
+    let r2 = r * r;
+    let a = m(r, 1.0 / 6.0, 0.5);
+    let b = m(r, 1.0 / 120.0, 1.0 / 24.0);
+    let c = m(r, 1.0 / 5040.0, 1.0 / 720.0);
+    let q = m(r2, m(r2, c, b), a);
+    (1.0 + m(r2, q, r), t)
 }
 
 /// `e^x` as in the module docs; `UPPER`: clamp above too (not needed for `x <= 0`).
