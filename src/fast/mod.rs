@@ -894,19 +894,10 @@ impl<T: Real, Y: Labels, I: Isa, const BACK: bool, const FMA: bool>
                     // spelled out as dense labels on the stack instead: the dense kernel's
                     // speed and, by construction, its bits.
                     RowRef::Sparse(positives) if n <= EXPAND && !takes_runs(n, positives) => {
-                        // `Csr::new` checked each index is below N.
-                        for &k in positives {
-                            if let Some(y) = expanded.get_mut(k as usize) {
-                                *y = true;
-                            }
-                        }
+                        mark(&mut expanded, positives, true);
                         let y = RowRef::Dense(&expanded[..n]);
                         let value = Self::row_value(self.ctx, family, self.isa, z, g, y, next);
-                        for &k in positives {
-                            if let Some(y) = expanded.get_mut(k as usize) {
-                                *y = false;
-                            }
-                        }
+                        mark(&mut expanded, positives, false);
                         value
                     }
                     y => Self::row_value(self.ctx, family, self.isa, z, g, y, next),
@@ -1037,6 +1028,18 @@ const LONG_RUNS: usize = 8 * kernel::W;
 #[inline(always)]
 fn takes_runs(n: usize, positives: &[u32]) -> bool {
     n >= LONG_RUNS * (positives.len() + 1)
+}
+
+/// Sets the `positives` of a sparse row in `labels` to `value` (the stack labels a short
+/// sparse row is spelled out in, then cleared for the next row). `Csr::new` checked each
+/// index is below N, and N is within `labels` here.
+#[inline(always)]
+fn mark(labels: &mut [bool], positives: &[u32], value: bool) {
+    for &k in positives {
+        if let Some(y) = labels.get_mut(k as usize) {
+            *y = value;
+        }
+    }
 }
 
 #[inline(always)]
