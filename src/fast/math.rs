@@ -7,9 +7,10 @@
 //! the `1.5 * 2^p` trick (its integer read from the bits, no conversion), `ln 2 = hi + lo`
 //! with `hi` short enough that `n hi` and `x - n hi` are exact. `exp(r)` is its Taylor
 //! polynomial (degree 7 in `f32`, 13 in `f64`; the truncation error `|r|^(d+1)/(d+1)!` is
-//! below 2^-27 and 2^-57 relative; `f32` evaluates it by Estrin's scheme), and `2^n` is applied as two exact powers of two, so
-//! results in the subnormal range are rounded once (AVX-512's `vscalef`, used by the kernels
-//! where the CPU has it, rounds `p 2^n` once too: the same bits). Inputs are clamped to
+//! below 2^-27 and 2^-57 relative; `f32` evaluates it by Estrin's scheme), and `2^n` is
+//! applied as two exact powers of two, so results in the subnormal range are rounded once
+//! (AVX-512's `vscalef`, used by the kernels where the CPU has it, rounds `p 2^n` once too:
+//! the same bits). Inputs are clamped to
 //! `[-110, 89]` (`f32`) and `[-760, 710]` (`f64`), which map to 0 and +inf as the true values
 //! round; a NaN input gives 0 (the kernels detect non-finite logits separately).
 //!
@@ -17,8 +18,9 @@
 //! `f32`: `x + x^2 Q(x)`, `Q` of degree 8 fitted by Remez's exchange with coefficients
 //! rounded to `f32` (`scripts/fit_log1p_f32.py`; relative error below 2^-27.5 before the
 //! arithmetic's own rounding). No division, and `Q` is evaluated by Estrin's scheme, so the
-//! chain of dependent steps is 5 long, not the 12 of the series below: the sigmoid kernels'
-//! speed is bound by such chains more than by the number of operations.
+//! chain of dependent steps is 5 long; the `atanh` series below, which `f32` used before, took
+//! a division and about 12 dependent steps, and the sigmoid kernels' speed is bound by such
+//! chains more than by the number of operations.
 //!
 //! `f64`: `1 + x = 2^k (1 + s)/(1 - s)` with `s = x/(x + 2)` (`k = 0`) or, above
 //! `sqrt 2 - 1`, `s = (x - 1)/(x + 3)` (`k = 1`), so `|s| <= 0.1716` and `1 + x` is never
