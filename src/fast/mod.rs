@@ -15,7 +15,9 @@
 //! reductions as [`crate::Problem`] and the reference, evaluated by other means.
 //! - Sigmoid family: one fused pass per element, `softplus(±z)` and `sigmoid(z)` from one
 //!   `exp(-|z|)`: loss `p softplus(-z) + q softplus(z)`, gradient `q s - p (1 - s)`, with
-//!   `p = w pi t` and `q = w (1 - t)` per-row closed forms.
+//!   `p = w pi t` and `q = w (1 - t)` per-row closed forms. The loss term is evaluated as
+//!   `c |z| + (p + q) log1p(e)`, `c` being `p` or `q` by the sign of `z` and
+//!   `e = exp(-|z|)`: one multiply-add of two non-negative terms.
 //! - Softmax family: a pass for `m = max z` (its first index `j` is then found by a scan
 //!   that stops there), a pass for `r = sum_{k != j} exp(z_k - m)` and `sum c_k (m - z_k)`
 //!   (storing `exp(z_k - m)` into the gradient buffer), and, for the gradient, a pass
@@ -47,16 +49,15 @@
 //! zero), as for [`crate::ulp_budget`].
 //!
 //! # Non-finite logits and invalid labels
-//! Checking every logit with a branch would cost a compare per element, so the kernels let
-//! a non-finite logit make a row's sum non-finite (the sigmoid loss terms carry NaN through
-//! `max(z, 0)`, the softmax sum of `c (m - z)` is NaN or infinite), or accumulate `z - z`
-//! (0 for every finite `z`, NaN otherwise) in lanes in ZLPR's first pass, and test once per
-//! row; only a row that fails is scanned again to name the column. Labels are checked the same way
-//! (a lane-wise "invalid" flag). Errors are [`Error::NanLogit`], [`Error::InfiniteLogit`],
-//! [`Error::InvalidLabel`], [`Error::NoPositiveLabel`], [`Error::SeveralPositives`], for the
-//! lowest failing row whatever the thread count. On error the gradient buffer holds unspecified (finite or
-//! not) values. Every finite logit gives a finite loss and gradient wherever the exact
-//! value is representable.
+//! Checking every logit with a branch would cost a compare per element, so the kernels let a
+//! non-finite logit make a row's sum non-finite (the sigmoid loss terms carry NaN through `|z|`,
+//! the softmax sum of `c (m - z)` is NaN or infinite), or accumulate `z - z` (0 for every finite
+//! `z`, NaN otherwise) in lanes in ZLPR's first pass, and test once per row; only a row that fails
+//! is scanned again to name the column. Labels are checked the same way (a lane-wise "invalid"
+//! flag). Errors are [`Error::NanLogit`], [`Error::InfiniteLogit`], [`Error::InvalidLabel`],
+//! [`Error::NoPositiveLabel`], [`Error::SeveralPositives`], for the lowest failing row whatever the
+//! thread count. On error the gradient buffer holds unspecified (finite or not) values. Every
+//! finite logit gives a finite loss and gradient wherever the exact value is representable.
 //!
 //! # Parallelism and determinism
 //! Rows are split into fixed-size chunks (a fixed number of elements, independent of the
