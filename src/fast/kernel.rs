@@ -320,7 +320,7 @@ impl<T: Real> BinCoef<T> for BinPlain<T> {
 }
 
 /// With class weights `w` and positive weights `pi` (each optional, full length N):
-/// `p = w pi t`, `q = w (1-t)`, `p + q = w (1 + (pi - 1) t)`.
+/// `p = w pi t`, `q = w (1-t)`.
 #[derive(Clone, Copy)]
 pub(crate) struct BinWeighted<'a, T> {
     pub(crate) plain: BinPlain<T>,
@@ -335,9 +335,10 @@ impl<T: Real> BinCoef<T> for BinWeighted<'_, T> {
         let w = self.class.map_or(T::ONE, |w| w[k]);
         let pi = self.pos.map_or(T::ONE, |v| v[k]);
         let wp = w * pi;
-        // Without positive weights `pi - 1` is 0 and the sum is `w` exactly.
-        let sum = w * (T::ONE + (pi - T::ONE) * p);
-        [wp * p, w * q, sum, wp * pg, w * qg]
+        // The sum of the two non-negative terms: `w (1 + (pi - 1) t)` would cancel for a
+        // small `pi`.
+        let (p, q) = (wp * p, w * q);
+        [p, q, p + q, wp * pg, w * qg]
     }
 }
 
