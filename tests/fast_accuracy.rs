@@ -11,7 +11,7 @@ use common::{Rng, rounded_to_f32};
 use labelsmooth::fast::{Csr, Dense, Dispatch, Loss, Precise, ulp_budget};
 use labelsmooth::reference::Reference;
 use labelsmooth::verify::accuracy::{Measured, Worst, gradient_error, gradient_scale};
-use labelsmooth::{Batch, Param, Params, Problem, Reduction, Scheme, Smoothing, Weights};
+use labelsmooth::{Batch, Family, Param, Params, Problem, Reduction, Scheme, Smoothing, Weights};
 
 const PROBLEMS: usize = 40;
 const ROWS: usize = 4;
@@ -223,6 +223,54 @@ fn magnitude_sweep_within_budget() {
         }
         let batch = Batch::from_rows(&logits, &labels).unwrap();
         let problem = Problem::new(smoothing, Weights::default(), batch).unwrap();
+        let mut w = Worst::default();
+        measure::<f64>(
+            &problem,
+            &reference,
+            (budget.f64_loss, budget.f64_grad),
+            &mut w,
+        );
+        measure::<f32>(
+            &rounded_to_f32(&problem),
+            &reference,
+            (budget.f32_loss, budget.f32_grad),
+            &mut w,
+        );
+    }
+}
+
+/// Positive targets near 1 (`eps = 0.001`) with small positive weights: the weight of an
+/// element's `log(1 + e)` is `pi t + (1 - t)`, which `1 + (pi - 1) t` computes with a
+/// cancellation (hundreds of ulps in `f32` at these parameters), so this pins the form that
+/// adds the two non-negative terms.
+#[test]
+fn small_positive_weights_within_budget() {
+    let reference = Reference::default();
+    let decimal = |s: &str| Param::decimal(s).unwrap();
+    let params = Params {
+        eps: Some(decimal("0.001")),
+        alpha: Some(decimal("0.001")),
+        beta: Some(decimal("0.0005")),
+        prior: None,
+    };
+    let pos = ["0.0001", "0.0003", "0.001", "0.002"];
+    let logits: Vec<Vec<f64>> = [[0.01, 0.5, -0.2, 2.0], [-1.5, 0.0, 0.03, -0.01]]
+        .into_iter()
+        .map(Vec::from)
+        .collect();
+    let labels = vec![vec![1u8; 4]; 2];
+    for scheme in Scheme::ALL
+        .into_iter()
+        .filter(|s| s.family() == Family::Sigmoid)
+    {
+        let budget = ulp_budget(scheme);
+        let smoothing = Smoothing::new(scheme, &params).unwrap();
+        let weights = Weights {
+            class: None,
+            pos: Some(pos.iter().map(|s| decimal(s)).collect()),
+        };
+        let batch = Batch::from_rows(&logits, &labels).unwrap();
+        let problem = Problem::new(smoothing, weights, batch).unwrap();
         let mut w = Worst::default();
         measure::<f64>(
             &problem,
