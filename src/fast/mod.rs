@@ -873,6 +873,7 @@ impl<T: Real, Y: Labels, I: Isa, const BACK: bool, const FMA: bool>
         let family = self.ctx.scheme.family();
         let mut parts = [SoftParts::default(); SOFT_GROUP];
         let mut expanded = [false; EXPAND];
+        let mut exps = [T::ZERO; kernel::BLOCK_ELEMENTS];
         for (gi, group) in self.out.chunks_mut(SOFT_GROUP).enumerate() {
             for i in 0..group.len() {
                 let local = gi * SOFT_GROUP + i;
@@ -897,11 +898,12 @@ impl<T: Real, Y: Labels, I: Isa, const BACK: bool, const FMA: bool>
                     RowRef::Sparse(positives) if n <= EXPAND && !takes_runs(n, positives) => {
                         mark(&mut expanded, positives, true);
                         let y = RowRef::Dense(&expanded[..n]);
-                        let value = Self::row_value(self.ctx, family, self.isa, z, g, y, next);
+                        let value =
+                            Self::row_value(self.ctx, family, self.isa, z, g, y, next, &mut exps);
                         mark(&mut expanded, positives, false);
                         value
                     }
-                    y => Self::row_value(self.ctx, family, self.isa, z, g, y, next),
+                    y => Self::row_value(self.ctx, family, self.isa, z, g, y, next, &mut exps),
                 }
                 .map(|value| match value {
                     RowValue::Loss(loss) => loss,
@@ -924,8 +926,9 @@ impl<T: Real, Y: Labels, I: Isa, const BACK: bool, const FMA: bool>
         Ok(())
     }
 
-    /// One row's loss, or a softmax row's parts of it.
+    /// One row's loss, or a softmax row's parts of it; `exps` is the sigmoid rows' scratch.
     #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
     fn row_value<L: DenseLabel>(
         ctx: &Ctx<'_, T>,
         family: Family,
@@ -934,10 +937,11 @@ impl<T: Real, Y: Labels, I: Isa, const BACK: bool, const FMA: bool>
         g: &mut [T],
         y: RowRef<'_, L>,
         next: &[T],
+        exps: &mut [T; kernel::BLOCK_ELEMENTS],
     ) -> Result<RowValue, RowFault> {
         match family {
             Family::Sigmoid => {
-                sigmoid_row::<T, _, I, BACK, FMA>(ctx, isa, z, g, y).map(RowValue::Loss)
+                sigmoid_row::<T, _, I, BACK, FMA>(ctx, isa, z, g, y, exps).map(RowValue::Loss)
             }
             Family::Softmax => {
                 softmax_row::<T, _, I, BACK, FMA>(ctx, isa, z, g, y, next).map(RowValue::Soft)
@@ -1050,6 +1054,7 @@ fn sigmoid_row<T: Real, L: DenseLabel, I: Isa, const BACK: bool, const FMA: bool
     z: &[T],
     g: &mut [T],
     labels: RowRef<'_, L>,
+    exps: &mut [T; kernel::BLOCK_ELEMENTS],
 ) -> Result<f64, RowFault> {
     let (taken, given) = ctx.shifts;
     let s = ctx.scale;
@@ -1082,7 +1087,7 @@ fn sigmoid_row<T: Real, L: DenseLabel, I: Isa, const BACK: bool, const FMA: bool
                     FMA,
                     $wide,
                 >(
-                    z, g, range, src, c, isa, &mut acc, &mut bad
+                    z, g, range, src, c, isa, exps, &mut acc, &mut bad
                 ));
             } else {
                 segments!(labels, n, |range, src| kernel::sigmoid_segment::<
@@ -1094,7 +1099,7 @@ fn sigmoid_row<T: Real, L: DenseLabel, I: Isa, const BACK: bool, const FMA: bool
                     FMA,
                     $wide,
                 >(
-                    z, g, range, src, plain, isa, &mut acc, &mut bad
+                    z, g, range, src, plain, isa, exps, &mut acc, &mut bad
                 ));
             }
             let total = acc.total();
