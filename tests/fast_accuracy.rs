@@ -121,6 +121,25 @@ fn measure_with<F: Fp>(
     }
 }
 
+/// [`measure`] in `f64`, and in `f32` on the problem rounded to it, within the scheme's
+/// budget.
+fn measure_both(problem: &Problem, reference: &Reference) {
+    let budget = ulp_budget(problem.smoothing().scheme());
+    let mut w = Worst::default();
+    measure::<f64>(
+        problem,
+        reference,
+        (budget.f64_loss, budget.f64_grad),
+        &mut w,
+    );
+    measure::<f32>(
+        &rounded_to_f32(problem),
+        reference,
+        (budget.f32_loss, budget.f32_grad),
+        &mut w,
+    );
+}
+
 /// A problem of `rows` rows of `classes` classes with logits from `logit`.
 fn wide_problem(rng: &mut Rng, scheme: Scheme, rows: usize, classes: usize) -> Problem {
     let logits: Vec<Vec<f64>> = (0..rows)
@@ -196,7 +215,6 @@ fn fast_path_extensive() {
 fn magnitude_sweep_within_budget() {
     let reference = Reference::default();
     for scheme in Scheme::ALL {
-        let budget = ulp_budget(scheme);
         let params = Params {
             eps: Some(Param::decimal("0.1").unwrap()),
             alpha: Some(Param::decimal("0.1").unwrap()),
@@ -223,19 +241,7 @@ fn magnitude_sweep_within_budget() {
         }
         let batch = Batch::from_rows(&logits, &labels).unwrap();
         let problem = Problem::new(smoothing, Weights::default(), batch).unwrap();
-        let mut w = Worst::default();
-        measure::<f64>(
-            &problem,
-            &reference,
-            (budget.f64_loss, budget.f64_grad),
-            &mut w,
-        );
-        measure::<f32>(
-            &rounded_to_f32(&problem),
-            &reference,
-            (budget.f32_loss, budget.f32_grad),
-            &mut w,
-        );
+        measure_both(&problem, &reference);
     }
 }
 
@@ -263,7 +269,6 @@ fn small_positive_weights_within_budget() {
         .into_iter()
         .filter(|s| s.family() == Family::Sigmoid)
     {
-        let budget = ulp_budget(scheme);
         let smoothing = Smoothing::new(scheme, &params).unwrap();
         let weights = Weights {
             class: None,
@@ -271,18 +276,6 @@ fn small_positive_weights_within_budget() {
         };
         let batch = Batch::from_rows(&logits, &labels).unwrap();
         let problem = Problem::new(smoothing, weights, batch).unwrap();
-        let mut w = Worst::default();
-        measure::<f64>(
-            &problem,
-            &reference,
-            (budget.f64_loss, budget.f64_grad),
-            &mut w,
-        );
-        measure::<f32>(
-            &rounded_to_f32(&problem),
-            &reference,
-            (budget.f32_loss, budget.f32_grad),
-            &mut w,
-        );
+        measure_both(&problem, &reference);
     }
 }
