@@ -1025,7 +1025,8 @@ macro_rules! segments {
 }
 
 /// Sparse rows whose average run of negatives is at least this long are processed run by
-/// run; shorter runs would leave most elements to the scalar remainder.
+/// run; shorter runs would leave most elements to the remainders (scalar in the softmax
+/// family, a padded chunk in the sigmoid family).
 const LONG_RUNS: usize = 8 * kernel::W;
 
 /// Whether a sparse row of `n` classes takes the runs between its `positives` (see
