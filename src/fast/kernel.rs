@@ -421,12 +421,13 @@ pub(crate) fn sigmoid_segment<
     let (vector, rest) = zs.split_at(if WIDE { 0 } else { zs.len() - zs.len() % W });
     let mut invalid = [false; W];
     let mut sums = Lanes::new();
-    // A block's `exp(-|z|)` first, then the rest from it: one chunk's whole chain (about 40
-    // dependent steps) is longer than the out-of-order scheduler can overlap across chunks,
-    // and the two shorter loops run about 1.6 times as fast (same operations, same bits).
     // Chunks added to `sums` since it was last drained.
     let mut pending = 0;
     for (bi, block) in vector.chunks(BLOCK * W).enumerate() {
+        // The block's `exp(-|z|)` first, then the rest from it: one chunk's whole chain
+        // (about 40 dependent steps) is longer than the out-of-order scheduler can overlap
+        // across chunks, and the two shorter loops run about 1.6 times as fast (same
+        // operations, same bits).
         for (zc, ec) in block.chunks_exact(W).zip(exps.chunks_exact_mut(W)) {
             let zc = &lanes(zc);
             let e = exp_nonpos_lanes::<T, I, FMA>(isa, std::array::from_fn(|i| -zc[i].abs()));

@@ -13,11 +13,12 @@
 //! # Semantics
 //! Exactly the crate's formulas (see the crate docs): the same targets, weights and
 //! reductions as [`crate::Problem`] and the reference, evaluated by other means.
-//! - Sigmoid family: one fused pass per element, `softplus(±z)` and `sigmoid(z)` from one
-//!   `exp(-|z|)`: loss `p softplus(-z) + q softplus(z)`, gradient `q s - p (1 - s)`, with
+//! - Sigmoid family: one pass over the row, `softplus(±z)` and `sigmoid(z)` from one
+//!   `exp(-|z|)` (computed for a block of 256 elements, then used for that block's loss and
+//!   gradient): loss `p softplus(-z) + q softplus(z)`, gradient `q s - p (1 - s)`, with
 //!   `p = w pi t` and `q = w (1 - t)` per-row closed forms. The loss term is evaluated as
 //!   `c |z| + (p + q) log1p(e)`, `c` being `p` or `q` by the sign of `z` and
-//!   `e = exp(-|z|)`: one multiply-add of two non-negative terms.
+//!   `e = exp(-|z|)`, and the gradient as one multiply-add in `e/(1 + e)` (see the kernels).
 //! - Softmax family: a pass for `m = max z` (its first index `j` is then found by a scan
 //!   that stops there), a pass for `r = sum_{k != j} exp(z_k - m)` and `sum c_k (m - z_k)`
 //!   (storing `exp(z_k - m)` into the gradient buffer), and, for the gradient, a pass
