@@ -279,3 +279,45 @@ fn small_positive_weights_within_budget() {
         measure_both(&problem, &reference);
     }
 }
+
+/// Softmax rows whose maximum appears more than once: only its first index is left out of
+/// `r = sum_{k != j} exp(z_k - m)`, so each later copy must count as `exp(0) = 1`. Copies
+/// in one chunk, in later chunks and in the remainder, rows narrower than a chunk, and rows
+/// of one value throughout.
+#[test]
+fn tied_maxima_within_budget() {
+    let reference = Reference::default();
+    let softmax = Scheme::ALL
+        .into_iter()
+        .filter(|s| s.family() == Family::Softmax);
+    for scheme in softmax {
+        for classes in [3, 16, 37, 64, 130, 301] {
+            let mut rng = Rng::new(0x71ed_0000 + classes as u64);
+            let params = common::params(&mut rng, scheme, classes);
+            let smoothing = Smoothing::new(scheme, &params).unwrap();
+            let last = classes - 1;
+            let places: [&[usize]; 6] = [
+                &[0, 1],
+                &[1, classes / 2, last],
+                &[classes / 3, classes / 3 + 1, last - 1],
+                &[last - 1, last],
+                &[0, last],
+                &(0..classes).collect::<Vec<_>>(),
+            ];
+            let mut logits = Vec::new();
+            let mut labels = Vec::new();
+            for at in places {
+                // Moderate logits below a maximum that rounds to one `f32` in every copy.
+                let mut z: Vec<f64> = (0..classes).map(|_| rng.unit() * 20.0 - 10.0).collect();
+                for &k in at {
+                    z[k] = 11.5;
+                }
+                logits.push(z);
+                labels.push(common::labels(&mut rng, scheme, classes));
+            }
+            let batch = Batch::from_rows(&logits, &labels).unwrap();
+            let problem = Problem::new(smoothing, Weights::default(), batch).unwrap();
+            measure_both(&problem, &reference);
+        }
+    }
+}

@@ -631,7 +631,7 @@ fn shift_times<T: Real>(m: T, z: T, c: T) -> T {
 }
 
 /// Second pass of a softmax row over one segment: `exp(z - m)` (stored into `g` when
-/// `BACK`), the linear part of the loss and the sum of the coefficients.
+/// `BACK`), the linear part of the loss and the sum of the coefficients; `exps` is scratch.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn softmax_sums<
@@ -652,6 +652,7 @@ pub(crate) fn softmax_sums<
     argmax: usize,
     isa: I,
     ahead: &[T],
+    exps: &mut [T; BLOCK_ELEMENTS],
     sums: &mut SoftSums,
 ) {
     let start = range.start;
@@ -667,12 +668,14 @@ pub(crate) fn softmax_sums<
         if let Some(next) = ahead.get(at..at + block.len()) {
             isa.prefetch(next);
         }
-        for (cj, zc) in block.chunks_exact(W).enumerate() {
-            let ci = bi * BLOCK + cj;
+        // The block's `exp(z - m)` first, then the sums from it, as in `sigmoid_segment`.
+        for (cj, (zc, ec)) in block
+            .chunks_exact(W)
+            .zip(exps.chunks_exact_mut(W))
+            .enumerate()
+        {
             let zc = &lanes(zc);
-            let base = start + ci * W;
-            let mut e = [T::ZERO; W];
-            let (ys, _) = y.chunk(base);
+            let base = start + (bi * BLOCK + cj) * W;
             // The argmax's lane as a bit (none if it is in another chunk): a mask test, not
             // two compares of `usize` lanes.
             let lane = argmax.wrapping_sub(base);
@@ -686,10 +689,17 @@ pub(crate) fn softmax_sums<
             }
             let ex = exp_nonpos_lanes::<T, I, FMA>(isa, hi);
             for i in 0..W {
-                let k = base + i;
-                let [ck, _] = c.at(k, ys[i]);
                 let ek = T::madd::<FMA>(ex[i], lo[i], ex[i]);
-                e[i] = select(hit >> i & 1 != 0, T::ZERO, ek);
+                ec[i] = select(hit >> i & 1 != 0, T::ZERO, ek);
+            }
+        }
+        for (cj, (zc, ec)) in block.chunks_exact(W).zip(exps.chunks_exact(W)).enumerate() {
+            let zc = &lanes(zc);
+            let e = lanes(ec);
+            let base = start + (bi * BLOCK + cj) * W;
+            let (ys, _) = y.chunk(base);
+            for i in 0..W {
+                let [ck, _] = c.at(base + i, ys[i]);
                 rest_lanes.add(i, e[i]);
                 // `m - z` overflows only for logits near the range's ends; the sum is then
                 // infinite or NaN and the row runs again with `WIDE` (and `shift_times`).

@@ -927,7 +927,8 @@ impl<T: Real, Y: Labels, I: Isa, const BACK: bool, const FMA: bool>
         Ok(())
     }
 
-    /// One row's loss, or a softmax row's parts of it; `exps` is the sigmoid rows' scratch.
+    /// One row's loss, or a softmax row's parts of it; `exps` is the sigmoid and softmax rows'
+    /// scratch.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
     fn row_value<L: DenseLabel>(
@@ -945,7 +946,7 @@ impl<T: Real, Y: Labels, I: Isa, const BACK: bool, const FMA: bool>
                 sigmoid_row::<T, _, I, BACK, FMA>(ctx, isa, z, g, y, exps).map(RowValue::Loss)
             }
             Family::Softmax => {
-                softmax_row::<T, _, I, BACK, FMA>(ctx, isa, z, g, y, next).map(RowValue::Soft)
+                softmax_row::<T, _, I, BACK, FMA>(ctx, isa, z, g, y, next, exps).map(RowValue::Soft)
             }
             Family::Zlpr => zlpr_row::<T, _, BACK, FMA>(ctx, z, g, y).map(RowValue::Loss),
         }
@@ -1130,6 +1131,7 @@ fn softmax_row<T: Real, L: DenseLabel, I: Isa, const BACK: bool, const FMA: bool
     g: &mut [T],
     labels: RowRef<'_, L>,
     ahead: &[T],
+    exps: &mut [T; kernel::BLOCK_ELEMENTS],
 ) -> Result<SoftParts, RowFault> {
     let n = ctx.classes;
     let positives = match labels {
@@ -1186,7 +1188,7 @@ fn softmax_row<T: Real, L: DenseLabel, I: Isa, const BACK: bool, const FMA: bool
                     FMA,
                     $wide,
                 >(
-                    z, g, range, src, plain, m, j, isa, ahead, &mut sums
+                    z, g, range, src, plain, m, j, isa, ahead, exps, &mut sums
                 ));
             } else {
                 segments!(labels, n, |range, src| kernel::softmax_sums::<
@@ -1198,7 +1200,7 @@ fn softmax_row<T: Real, L: DenseLabel, I: Isa, const BACK: bool, const FMA: bool
                     FMA,
                     $wide,
                 >(
-                    z, g, range, src, weighted, m, j, isa, ahead, &mut sums
+                    z, g, range, src, weighted, m, j, isa, ahead, exps, &mut sums
                 ));
             }
             sums
@@ -1212,7 +1214,7 @@ fn softmax_row<T: Real, L: DenseLabel, I: Isa, const BACK: bool, const FMA: bool
             }
             pass!(true)
         }
-        sums => sums,
+        found => found,
     };
     let rest = sums.rest.total();
     let total = if plain_only {
