@@ -564,13 +564,24 @@ impl<T: Real> SoftCoef<T> for SoftWeighted<'_, T> {
 /// found later, by the sums they make non-finite.
 #[inline(always)]
 pub(crate) fn max_of<T: Real>(z: &[T]) -> T {
-    let chunks = z.chunks_exact(W);
+    // Four chunks at a time into four accumulators: one `max` chain waits its latency per
+    // chunk. Spelled out per accumulator (a loop over them was not unrolled, and its lanes
+    // went through memory one by one).
+    let quads = z.chunks_exact(4 * W);
+    let chunks = quads.remainder().chunks_exact(W);
     let rest = chunks.remainder();
-    let mut m = [-T::MAX; W];
+    let [mut m, mut m1, mut m2, mut m3] = [[-T::MAX; W]; 4];
+    for zq in quads {
+        raise_max(&mut m, &zq[..W]);
+        raise_max(&mut m1, &zq[W..2 * W]);
+        raise_max(&mut m2, &zq[2 * W..3 * W]);
+        raise_max(&mut m3, &zq[3 * W..]);
+    }
+    for i in 0..W {
+        m[i] = max(max(m1[i], m[i]), max(m3[i], m2[i]));
+    }
     for zc in chunks {
-        for (mi, &x) in m.iter_mut().zip(zc) {
-            *mi = max(x, *mi);
-        }
+        raise_max(&mut m, zc);
     }
     // Halves folded onto each other: four vector steps, not a chain of sixteen.
     let mut n = W;
@@ -581,6 +592,15 @@ pub(crate) fn max_of<T: Real>(z: &[T]) -> T {
         }
     }
     rest.iter().fold(m[0], |a, &x| max(x, a))
+}
+
+/// Lanes of `m` below those of the chunk `z` take them.
+#[inline(always)]
+fn raise_max<T: Real>(m: &mut [T; W], z: &[T]) {
+    let z = lanes(z);
+    for i in 0..W {
+        m[i] = max(z[i], m[i]);
+    }
 }
 
 /// The first index of the value `m` in `z` (0 when there is none). Found chunk by chunk: a
@@ -808,9 +828,13 @@ const PATCHED: usize = 32;
 /// The positives of dense labels, and whether every label is valid.
 #[inline(always)]
 pub(crate) fn count_dense<L: DenseLabel>(labels: &[L]) -> (usize, bool) {
-    // Plain element loops: a chunked one was vectorised across chunks (a byte insert per
-    // label).
-    let total = labels.iter().map(|&y| usize::from(y.positive())).sum();
+    // Plain element loops (a chunked one was vectorised across chunks, a byte insert per
+    // label), counting in bytes over runs of three vectors of bytes (below 256): a `usize`
+    // count takes eight labels per vector.
+    let total = labels
+        .chunks(192)
+        .map(|run| usize::from(run.iter().fold(0u8, |a, &y| a + u8::from(y.positive()))))
+        .sum();
     let invalid = labels.iter().fold(false, |b, &y| b | !y.valid());
     (total, !invalid)
 }
