@@ -1,6 +1,7 @@
 //! What the kernels use beyond the portable code on the instruction set they were dispatched
 //! to: AVX-512's `vscalef` for the last step of `exp` (the same bits as the portable step),
-//! and prefetches of the next row (hints, which change no result).
+//! its compares into a mask register (LLVM built the portable bit mask partly from scalar
+//! compares), and prefetches of the next row (hints, which change no result).
 
 use super::kernel::W;
 use super::math::Real;
@@ -9,6 +10,8 @@ use super::math::Real;
 pub(crate) trait Isa: Copy {
     /// [`Real::exp_scale`] over a chunk's lanes.
     fn exp_scale<T: Real>(self, p: [T; W], t: [T; W]) -> [T; W];
+    /// The lanes of `z` equal to `m`, as the bits of a mask (lane `i` as bit `i`).
+    fn eq_mask<T: Real>(self, z: [T; W], m: T) -> u32;
     /// Asks for the cache lines of `x` to be loaded (nothing where there is no prefetch).
     fn prefetch<T>(self, x: &[T]);
 }
@@ -21,6 +24,10 @@ impl Isa for Baseline {
     #[inline(always)]
     fn exp_scale<T: Real>(self, p: [T; W], t: [T; W]) -> [T; W] {
         std::array::from_fn(|i| T::exp_scale(p[i], t[i]))
+    }
+    #[inline(always)]
+    fn eq_mask<T: Real>(self, z: [T; W], m: T) -> u32 {
+        (0..W).fold(0, |a, i| a | u32::from(z[i] == m) << i)
     }
     #[inline(always)]
     fn prefetch<T>(self, _: &[T]) {}
@@ -38,12 +45,16 @@ impl Isa for Avx2 {
         Baseline.exp_scale(p, t)
     }
     #[inline(always)]
+    fn eq_mask<T: Real>(self, z: [T; W], m: T) -> u32 {
+        Baseline.eq_mask(z, m)
+    }
+    #[inline(always)]
     fn prefetch<T>(self, x: &[T]) {
         prefetch_lines(self.0.sse, x);
     }
 }
 
-/// AVX-512 (x86-64-v4): `vscalef` and prefetches.
+/// AVX-512 (x86-64-v4): `vscalef`, mask compares and prefetches.
 #[cfg(target_arch = "x86_64")]
 #[derive(Clone, Copy)]
 pub(crate) struct Avx512(pub(crate) pulp::x86::V4);
@@ -53,6 +64,10 @@ impl Isa for Avx512 {
     #[inline(always)]
     fn exp_scale<T: Real>(self, p: [T; W], t: [T; W]) -> [T; W] {
         T::exp_scale_avx512(self.0.avx512f, p, t)
+    }
+    #[inline(always)]
+    fn eq_mask<T: Real>(self, z: [T; W], m: T) -> u32 {
+        T::eq_mask_avx512(self.0.avx512f, z, m)
     }
     #[inline(always)]
     fn prefetch<T>(self, x: &[T]) {
@@ -124,5 +139,51 @@ mod tests {
             (0..1 << 20).map(|i| -760.0 + 60.0 * f64::from(i) / f64::from(1 << 20)),
         );
         assert!(n32 + grid32 + grid64 + edge64 > 3 << 20);
+    }
+
+    /// The mask compares give the portable bit masks: no hit, one, several, signed zeros
+    /// (equal), NaN (equal to nothing) and infinities, in every lane.
+    #[test]
+    fn avx512_eq_mask_matches_the_portable_bits() {
+        let Some(v4) = pulp::x86::V4::try_new() else {
+            eprintln!("no AVX-512 here: nothing to compare");
+            return;
+        };
+        fn check<T: Real>(v4: pulp::x86::V4, from: fn(f64) -> T) -> usize {
+            let values = [
+                0.0,
+                -0.0,
+                1.5,
+                -3.0,
+                f64::NAN,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+            ];
+            let mut compared = 0;
+            for (ai, &a) in values.iter().enumerate() {
+                for &m in &values {
+                    for lane in 0..W {
+                        // `a` in `lane`, the next value in every third lane, 7 elsewhere.
+                        let b = values[(ai + 1) % values.len()];
+                        let z: [T; W] = std::array::from_fn(|i| {
+                            from(if i == lane {
+                                a
+                            } else if i % 3 == 0 {
+                                b
+                            } else {
+                                7.0
+                            })
+                        });
+                        let fast = Avx512(v4).eq_mask(z, from(m));
+                        let portable = Baseline.eq_mask(z, from(m));
+                        assert_eq!(fast, portable, "{}: {a} in lane {lane}, m = {m}", T::NAME);
+                        compared += 1;
+                    }
+                }
+            }
+            compared
+        }
+        let n = check(v4, |x| x as f32) + check(v4, |x| x);
+        assert_eq!(n, 2 * 7 * 7 * W);
     }
 }

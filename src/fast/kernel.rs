@@ -17,7 +17,7 @@ use super::math::{Real, max, select, shifted_exp, two_diff};
 /// Lanes per chunk.
 pub(crate) const W: usize = 16;
 /// Chunks summed in lanes before the lanes are folded into the compensated row total.
-const BLOCK: usize = 16;
+const BLOCK: usize = 32;
 /// The elements of a block: the length of the buffer [`sigmoid_segment`] keeps a block's
 /// `exp` in (the caller's, so it is not zeroed for every segment).
 pub(crate) const BLOCK_ELEMENTS: usize = BLOCK * W;
@@ -606,13 +606,11 @@ fn raise_max<T: Real>(m: &mut [T; W], z: &[T]) {
 /// The first index of the value `m` in `z` (0 when there is none). Found chunk by chunk: a
 /// row's maximum is located without tracking indices in the pass that finds it.
 #[inline(always)]
-pub(crate) fn first_index<T: Real>(z: &[T], m: T) -> usize {
+pub(crate) fn first_index<T: Real, I: Isa>(z: &[T], m: T, isa: I) -> usize {
     let chunks = z.chunks_exact(W);
     let rest = chunks.remainder();
     for (ci, zc) in chunks.enumerate() {
-        let zc = &lanes(zc);
-        // A bit mask of the hits: one vector compare per chunk.
-        let hits = (0..W).fold(0u32, |a, i| a | (u32::from(zc[i] == m) << i));
+        let hits = isa.eq_mask(lanes(zc), m);
         if hits != 0 {
             return ci * W + hits.trailing_zeros() as usize;
         }

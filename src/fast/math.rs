@@ -130,6 +130,10 @@ pub trait Real:
     #[cfg(target_arch = "x86_64")]
     #[doc(hidden)]
     fn exp_scale_avx512(simd: Avx512f, p: [Self; 16], t: [Self; 16]) -> [Self; 16];
+    /// The lanes of `z` equal to `m`, as the bits of a mask, by AVX-512 compares.
+    #[cfg(target_arch = "x86_64")]
+    #[doc(hidden)]
+    fn eq_mask_avx512(simd: Avx512f, z: [Self; 16], m: Self) -> u32;
     /// `log(1 + x)` for `0 <= x <= 1` by the vectorisable polynomial, without fused
     /// multiply-adds.
     fn log1p_unit(self) -> Self {
@@ -209,6 +213,14 @@ impl Real for f32 {
         pulp::cast(simd._mm512_scalef_ps(pulp::cast(p), n))
     }
 
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn eq_mask_avx512(simd: Avx512f, z: [Self; 16], m: Self) -> u32 {
+        use std::arch::x86_64::_CMP_EQ_OQ;
+        let m = simd._mm512_set1_ps(m);
+        u32::from(simd._mm512_cmp_ps_mask::<_CMP_EQ_OQ>(pulp::cast(z), m))
+    }
+
     #[inline(always)]
     fn log1p_unit_with<const FMA: bool>(self) -> Self {
         let m = Self::madd::<FMA>;
@@ -285,6 +297,16 @@ impl Real for f64 {
         pulp::cast(std::array::from_fn::<_, 2, _>(|i| {
             simd._mm512_scalef_pd(p[i], simd._mm512_sub_pd(t[i], magic))
         }))
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn eq_mask_avx512(simd: Avx512f, z: [Self; 16], m: Self) -> u32 {
+        use std::arch::x86_64::_CMP_EQ_OQ;
+        let z: [std::arch::x86_64::__m512d; 2] = pulp::cast(z);
+        let m = simd._mm512_set1_pd(m);
+        let [lo, hi] = z.map(|h| u32::from(simd._mm512_cmp_pd_mask::<_CMP_EQ_OQ>(h, m)));
+        lo | hi << 8
     }
 
     #[inline(always)]

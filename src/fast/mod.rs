@@ -14,7 +14,7 @@
 //! Exactly the crate's formulas (see the crate docs): the same targets, weights and
 //! reductions as [`crate::Problem`] and the reference, evaluated by other means.
 //! - Sigmoid family: one pass over the row, `softplus(±z)` and `sigmoid(z)` from one
-//!   `exp(-|z|)` (computed for a block of 256 elements, then used for that block's loss and
+//!   `exp(-|z|)` (computed for a block of 512 elements, then used for that block's loss and
 //!   gradient): loss `p softplus(-z) + q softplus(z)`, gradient `q s - p (1 - s)`, with
 //!   `p = w pi t` and `q = w (1 - t)` per-row closed forms. The loss term is evaluated as
 //!   `c |z| + (p + q) log1p(e)`, `c` being `p` or `q` by the sign of `z` and
@@ -35,7 +35,7 @@
 //!
 //! `exp` and `log1p` are branch-free polynomials that vectorise (module `math`). Loss terms
 //! are summed in lanes of the logits' precision with each addition's rounding error kept
-//! (two-sum), and every block of 256 elements the lanes move into an `f64` compensated sum,
+//! (two-sum), and every block of 512 elements the lanes move into an `f64` compensated sum,
 //! so the loss carries almost no summation error and the inner loop has no `f64` in it
 //! (which would halve its vector width for `f32`). Should a lane overflow where the `f64`
 //! sum would not (logits near `f32::MAX`), the row runs again with every term summed in
@@ -1153,7 +1153,7 @@ fn softmax_row<T: Real, L: DenseLabel, I: Isa, const BACK: bool, const FMA: bool
     // A NaN or infinite logit makes the linear sum NaN or infinite (`m - z` is), so it is
     // looked for only when a sum is not finite.
     let m = kernel::max_of(z);
-    let j = kernel::first_index(z, m);
+    let j = kernel::first_index(z, m, isa);
     let (pos, neg) = ctx.soft_targets(positives);
     let s = ctx.scale;
     let r = T::from_f64;
