@@ -1,7 +1,8 @@
 //! What the kernels use beyond the portable code on the instruction set they were dispatched
 //! to: AVX-512's `vscalef` for the last step of `exp` (the same bits as the portable step),
-//! its compares into a mask register (LLVM built the portable bit mask partly from scalar
-//! compares), and prefetches of the next row (hints, which change no result).
+//! its compares into a mask register and AVX2's into `movemask` bits (LLVM built the
+//! portable bit mask partly from scalar compares), and prefetches of the next row (hints,
+//! which change no result).
 
 use super::kernel::W;
 use super::math::Real;
@@ -23,7 +24,13 @@ pub(crate) struct Baseline;
 impl Isa for Baseline {
     #[inline(always)]
     fn exp_scale<T: Real>(self, p: [T; W], t: [T; W]) -> [T; W] {
-        std::array::from_fn(|i| T::exp_scale(p[i], t[i]))
+        // A loop, not `array::from_fn`: that was left out of line in some kernels, compiled
+        // for the baseline target (SSE) inside an AVX2 one.
+        let mut e = [T::ZERO; W];
+        for i in 0..W {
+            e[i] = T::exp_scale(p[i], t[i]);
+        }
+        e
     }
     #[inline(always)]
     fn eq_mask<T: Real>(self, z: [T; W], m: T) -> u32 {
@@ -33,7 +40,7 @@ impl Isa for Baseline {
     fn prefetch<T>(self, _: &[T]) {}
 }
 
-/// AVX2 and FMA (x86-64-v3): prefetches.
+/// AVX2 and FMA (x86-64-v3): compares into `movemask` bits and prefetches.
 #[cfg(target_arch = "x86_64")]
 #[derive(Clone, Copy)]
 pub(crate) struct Avx2(pub(crate) pulp::x86::V3);
@@ -46,7 +53,7 @@ impl Isa for Avx2 {
     }
     #[inline(always)]
     fn eq_mask<T: Real>(self, z: [T; W], m: T) -> u32 {
-        Baseline.eq_mask(z, m)
+        T::eq_mask_avx(self.0.avx, z, m)
     }
     #[inline(always)]
     fn prefetch<T>(self, x: &[T]) {
@@ -141,15 +148,11 @@ mod tests {
         assert!(n32 + grid32 + grid64 + edge64 > 3 << 20);
     }
 
-    /// The mask compares give the portable bit masks: no hit, one, several, signed zeros
-    /// (equal), NaN (equal to nothing) and infinities, in every lane.
-    #[test]
-    fn avx512_eq_mask_matches_the_portable_bits() {
-        let Some(v4) = pulp::x86::V4::try_new() else {
-            eprintln!("no AVX-512 here: nothing to compare");
-            return;
-        };
-        fn check<T: Real>(v4: pulp::x86::V4, from: fn(f64) -> T) -> usize {
+    /// The compares of `isa` give the portable bit masks: no hit, one, several, signed zeros
+    /// (equal), NaN (equal to nothing) and infinities, in every lane; returns how many masks
+    /// were compared.
+    fn eq_masks_match<I: Isa>(isa: I) -> usize {
+        fn check<T: Real, I: Isa>(isa: I, from: fn(f64) -> T) -> usize {
             let values = [
                 0.0,
                 -0.0,
@@ -174,7 +177,7 @@ mod tests {
                                 7.0
                             })
                         });
-                        let fast = Avx512(v4).eq_mask(z, from(m));
+                        let fast = isa.eq_mask(z, from(m));
                         let portable = Baseline.eq_mask(z, from(m));
                         assert_eq!(fast, portable, "{}: {a} in lane {lane}, m = {m}", T::NAME);
                         compared += 1;
@@ -183,7 +186,24 @@ mod tests {
             }
             compared
         }
-        let n = check(v4, |x| x as f32) + check(v4, |x| x);
-        assert_eq!(n, 2 * 7 * 7 * W);
+        check(isa, |x| x as f32) + check(isa, |x| x)
+    }
+
+    #[test]
+    fn avx512_eq_mask_matches_the_portable_bits() {
+        let Some(v4) = pulp::x86::V4::try_new() else {
+            eprintln!("no AVX-512 here: nothing to compare");
+            return;
+        };
+        assert_eq!(eq_masks_match(Avx512(v4)), 2 * 7 * 7 * W);
+    }
+
+    #[test]
+    fn avx2_eq_mask_matches_the_portable_bits() {
+        let Some(v3) = pulp::x86::V3::try_new() else {
+            eprintln!("no AVX2 here: nothing to compare");
+            return;
+        };
+        assert_eq!(eq_masks_match(Avx2(v3)), 2 * 7 * 7 * W);
     }
 }

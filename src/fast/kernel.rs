@@ -246,7 +246,10 @@ impl<T: Real> Lanes<T> {
     fn drain_into(&mut self, acc: &mut Acc) {
         // An overflowed lane's error is NaN (inf - inf), which leaves the total non-finite
         // as the sum alone would: the rows test only for that.
-        let mut v: [f64; W] = std::array::from_fn(|i| self.sum[i].to_f64() + self.err[i].to_f64());
+        let mut v = [0.0; W];
+        for ((v, s), e) in v.iter_mut().zip(self.sum).zip(self.err) {
+            *v = s.to_f64() + e.to_f64();
+        }
         let mut n = W;
         while n > 1 {
             n /= 2;
@@ -381,6 +384,17 @@ fn sigmoid_element_from<T: Real, const FMA: bool>(
     )
 }
 
+/// `-|z_i|` over a chunk. Loops here and below, not `array::from_fn`: that was left out of
+/// line in some kernels, compiled for the baseline target (SSE) inside an AVX2 one.
+#[inline(always)]
+fn minus_abs<T: Real>(z: &[T; W]) -> [T; W] {
+    let mut x = [T::ZERO; W];
+    for i in 0..W {
+        x[i] = -z[i].abs();
+    }
+    x
+}
+
 /// `exp(x_i)` over a chunk of `x_i <= 0`, the last step by `isa`.
 #[inline(always)]
 fn exp_nonpos_lanes<T: Real, I: Isa, const FMA: bool>(isa: I, x: [T; W]) -> [T; W] {
@@ -430,7 +444,7 @@ pub(crate) fn sigmoid_segment<
         // operations, same bits).
         for (zc, ec) in block.chunks_exact(W).zip(exps.chunks_exact_mut(W)) {
             let zc = &lanes(zc);
-            let e = exp_nonpos_lanes::<T, I, FMA>(isa, std::array::from_fn(|i| -zc[i].abs()));
+            let e = exp_nonpos_lanes::<T, I, FMA>(isa, minus_abs(zc));
             ec.copy_from_slice(&e);
         }
         for (cj, (zc, ec)) in block.chunks_exact(W).zip(exps.chunks_exact(W)).enumerate() {
@@ -482,7 +496,7 @@ pub(crate) fn sigmoid_segment<
             invalid[0] |= !y.valid(k);
             *ci = c.at(k, y.at(k));
         }
-        let e = exp_nonpos_lanes::<T, I, FMA>(isa, std::array::from_fn(|i| -zc[i].abs()));
+        let e = exp_nonpos_lanes::<T, I, FMA>(isa, minus_abs(&zc));
         let mut grad = [T::ZERO; W];
         for i in 0..W {
             let (l, gk) = sigmoid_element_from::<T, FMA>(zc[i], e[i], coef[i]);
@@ -687,17 +701,8 @@ pub(crate) fn softmax_sums<
             isa.prefetch(next);
         }
         // The block's `exp(z - m)` first, then the sums from it, as in `sigmoid_segment`.
-        for (cj, (zc, ec)) in block
-            .chunks_exact(W)
-            .zip(exps.chunks_exact_mut(W))
-            .enumerate()
-        {
+        for (zc, ec) in block.chunks_exact(W).zip(exps.chunks_exact_mut(W)) {
             let zc = &lanes(zc);
-            let base = start + (bi * BLOCK + cj) * W;
-            // The argmax's lane as a bit (none if it is in another chunk): a mask test, not
-            // two compares of `usize` lanes.
-            let lane = argmax.wrapping_sub(base);
-            let hit = if lane < W { 1u32 << lane } else { 0 };
             // exp(z - m) as `shifted_exp`, without its guards: an infinite `z - m` gives NaN
             // here, and such rows run again with `WIDE` (their `m - z` overflows too).
             let mut hi = [T::ZERO; W];
@@ -707,9 +712,17 @@ pub(crate) fn softmax_sums<
             }
             let ex = exp_nonpos_lanes::<T, I, FMA>(isa, hi);
             for i in 0..W {
-                let ek = T::madd::<FMA>(ex[i], lo[i], ex[i]);
-                ec[i] = select(hit >> i & 1 != 0, T::ZERO, ek);
+                ec[i] = T::madd::<FMA>(ex[i], lo[i], ex[i]);
             }
+        }
+        // The argmax's term is left out of the sum (and of `g`, where the caller writes it):
+        // one store per block, not a lane test per chunk.
+        if let Some(e) = argmax
+            .checked_sub(at)
+            .filter(|&i| i < block.len())
+            .and_then(|i| exps.get_mut(i))
+        {
+            *e = T::ZERO;
         }
         for (cj, (zc, ec)) in block.chunks_exact(W).zip(exps.chunks_exact(W)).enumerate() {
             let zc = &lanes(zc);

@@ -35,7 +35,7 @@ use std::fmt::Debug;
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
 #[cfg(target_arch = "x86_64")]
-use pulp::core_arch::x86::Avx512f;
+use pulp::core_arch::x86::{Avx, Avx512f};
 
 use crate::scheme::Param;
 
@@ -134,6 +134,11 @@ pub trait Real:
     #[cfg(target_arch = "x86_64")]
     #[doc(hidden)]
     fn eq_mask_avx512(simd: Avx512f, z: [Self; 16], m: Self) -> u32;
+    /// The lanes of `z` equal to `m`, as the bits of a mask, by AVX compares and
+    /// `movemask` (the portable mask was built partly from scalar compares).
+    #[cfg(target_arch = "x86_64")]
+    #[doc(hidden)]
+    fn eq_mask_avx(simd: Avx, z: [Self; 16], m: Self) -> u32;
     /// `log(1 + x)` for `0 <= x <= 1` by the vectorisable polynomial, without fused
     /// multiply-adds.
     fn log1p_unit(self) -> Self {
@@ -219,6 +224,16 @@ impl Real for f32 {
         use std::arch::x86_64::_CMP_EQ_OQ;
         let m = simd._mm512_set1_ps(m);
         u32::from(simd._mm512_cmp_ps_mask::<_CMP_EQ_OQ>(pulp::cast(z), m))
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn eq_mask_avx(simd: Avx, z: [Self; 16], m: Self) -> u32 {
+        use std::arch::x86_64::{__m256, _CMP_EQ_OQ};
+        let z: [__m256; 2] = pulp::cast(z);
+        let m = simd._mm256_set1_ps(m);
+        let [lo, hi] = z.map(|h| simd._mm256_movemask_ps(simd._mm256_cmp_ps::<_CMP_EQ_OQ>(h, m)));
+        (lo as u32) | (hi as u32) << 8
     }
 
     #[inline(always)]
@@ -307,6 +322,20 @@ impl Real for f64 {
         let m = simd._mm512_set1_pd(m);
         let [lo, hi] = z.map(|h| u32::from(simd._mm512_cmp_pd_mask::<_CMP_EQ_OQ>(h, m)));
         lo | hi << 8
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn eq_mask_avx(simd: Avx, z: [Self; 16], m: Self) -> u32 {
+        use std::arch::x86_64::{__m256d, _CMP_EQ_OQ};
+        let z: [__m256d; 4] = pulp::cast(z);
+        let m = simd._mm256_set1_pd(m);
+        let mut mask = 0;
+        for (i, h) in z.into_iter().enumerate() {
+            let bits = simd._mm256_movemask_pd(simd._mm256_cmp_pd::<_CMP_EQ_OQ>(h, m));
+            mask |= (bits as u32) << (4 * i);
+        }
+        mask
     }
 
     #[inline(always)]
