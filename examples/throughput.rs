@@ -5,9 +5,9 @@
 //! ```
 //!
 //! defaults `bce_symmetric 4096 80 2 f32 dense`. Logits are uniform in [-8, 8), labels have 5
-//! positives per row (fewer when N < 10), parameters `eps = 0.1` (`alpha = 0.1`,
-//! `beta = 0.05`). Each figure is the best of several timed runs of at least 50 ms, in
-//! nanoseconds per logit.
+//! positives per row (N when N < 5; one for single-label schemes), parameters `eps = 0.1`
+//! (`alpha = 0.1`, `beta = 0.05`). Each figure is the best of several timed runs of at least
+//! 50 ms, in nanoseconds per logit.
 
 use std::time::Instant;
 

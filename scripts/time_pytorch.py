@@ -15,7 +15,7 @@ compared side by side on one machine:
   (``reduction='mean'``, over rows).
 
 Inputs drawn as ``examples/throughput`` draws them (another generator): logits uniform in
-[-8, 8), 5 positives per row (fewer when N < 10), ``eps = 0.1``. The targets are materialised
+[-8, 8), 5 positives per row (N when N < 5), ``eps = 0.1``. The targets are materialised
 once, outside the timing (in PyTorch's favour: a training loop builds them every batch).
 "Forward" times the loss alone under ``torch.no_grad()``; "forward and backward" times the loss
 and ``backward()`` into the logits' ``.grad``, reset to ``None`` before each run as
