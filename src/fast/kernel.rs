@@ -215,49 +215,63 @@ impl Acc {
 /// The sum plus the error is the exact lane sum up to a relative `(BLOCK u)^2`. A lane that
 /// overflows (its `f64` sum might not) shows as an infinite total: the sigmoid and softmax
 /// rows then run again with `WIDE` kernels, every element summed in `f64` (ZLPR's terms are
-/// at most 1 and cannot overflow).
-pub(crate) struct Lanes<T> {
-    sum: [T; W],
-    err: [T; W],
+/// at most 1 and cannot overflow). `K` sums side by side, each in `W` lanes.
+pub(crate) struct Lanes<T, const K: usize> {
+    sum: [[T; W]; K],
+    err: [[T; W]; K],
 }
 
-impl<T: Real> Lanes<T> {
+impl<T: Real, const K: usize> Lanes<T, K> {
     #[inline(always)]
     pub(crate) fn new() -> Self {
         Lanes {
-            sum: [T::ZERO; W],
-            err: [T::ZERO; W],
+            sum: [[T::ZERO; W]; K],
+            err: [[T::ZERO; W]; K],
         }
     }
 
-    /// Adds `x` to lane `i`.
+    /// Adds `x` to lane `i` of sum `k`.
     #[inline(always)]
-    fn add(&mut self, i: usize, x: T) {
-        let s = self.sum[i];
+    fn add(&mut self, k: usize, i: usize, x: T) {
+        let s = self.sum[k][i];
         let t = s + x;
         let bp = t - s;
-        self.err[i] = self.err[i] + ((s - (t - bp)) + (x - bp));
-        self.sum[i] = t;
+        self.err[k][i] = self.err[k][i] + ((s - (t - bp)) + (x - bp));
+        self.sum[k][i] = t;
     }
 
-    /// Moves the lanes into `acc` (widened to `f64` and folded pairwise) and starts again
-    /// from 0.
+    /// Adds a chunk to each sum, lane by lane, in one loop over all `K W` lanes: with a
+    /// sum per `Lanes`, LLVM vectorised the softmax row's sums across the sums (two lanes
+    /// of a vector, one per sum) instead of across a chunk's lanes.
     #[inline(always)]
-    fn drain_into(&mut self, acc: &mut Acc) {
-        // An overflowed lane's error is NaN (inf - inf), which leaves the total non-finite
-        // as the sum alone would: the rows test only for that.
-        let mut v = [0.0; W];
-        for ((v, s), e) in v.iter_mut().zip(self.sum).zip(self.err) {
-            *v = s.to_f64() + e.to_f64();
-        }
-        let mut n = W;
-        while n > 1 {
-            n /= 2;
-            for i in 0..n {
-                v[i] += v[i + n];
+    fn add_chunks(&mut self, x: &[[T; W]; K]) {
+        for (k, xk) in x.iter().enumerate() {
+            for (i, &xi) in xk.iter().enumerate() {
+                self.add(k, i, xi);
             }
         }
-        acc.add(v[0]);
+    }
+
+    /// Moves each sum's lanes into its `acc` (widened to `f64` and folded pairwise) and
+    /// starts again from 0.
+    #[inline(always)]
+    fn drain_into(&mut self, accs: [&mut Acc; K]) {
+        for ((acc, sum), err) in accs.into_iter().zip(self.sum).zip(self.err) {
+            // An overflowed lane's error is NaN (inf - inf), which leaves the total
+            // non-finite as the sum alone would: the rows test only for that.
+            let mut v = [0.0; W];
+            for ((v, s), e) in v.iter_mut().zip(sum).zip(err) {
+                *v = s.to_f64() + e.to_f64();
+            }
+            let mut n = W;
+            while n > 1 {
+                n /= 2;
+                for i in 0..n {
+                    v[i] += v[i + n];
+                }
+            }
+            acc.add(v[0]);
+        }
         *self = Lanes::new();
     }
 }
@@ -434,7 +448,7 @@ pub(crate) fn sigmoid_segment<
     let mut gs: &mut [T] = if BACK { &mut g[range] } else { &mut [] };
     let (vector, rest) = zs.split_at(if WIDE { 0 } else { zs.len() - zs.len() % W });
     let mut invalid = [false; W];
-    let mut sums = Lanes::new();
+    let mut sums = Lanes::<T, 1>::new();
     // Chunks added to `sums` since it was last drained.
     let mut pending = 0;
     for (bi, block) in vector.chunks(BLOCK * W).enumerate() {
@@ -457,7 +471,7 @@ pub(crate) fn sigmoid_segment<
                 let k = base + i;
                 invalid[i] |= !ok[i];
                 let (l, gk) = sigmoid_element_from::<T, FMA>(zc[i], e[i], c.at(k, ys[i]));
-                sums.add(i, l);
+                sums.add(0, i, l);
                 grad[i] = gk;
             }
             if BACK {
@@ -468,7 +482,7 @@ pub(crate) fn sigmoid_segment<
         }
         pending = block.len() / W;
         if pending == BLOCK {
-            sums.drain_into(acc);
+            sums.drain_into([acc]);
             pending = 0;
         }
     }
@@ -500,7 +514,7 @@ pub(crate) fn sigmoid_segment<
         let mut grad = [T::ZERO; W];
         for i in 0..W {
             let (l, gk) = sigmoid_element_from::<T, FMA>(zc[i], e[i], coef[i]);
-            sums.add(i, l);
+            sums.add(0, i, l);
             grad[i] = gk;
         }
         if BACK {
@@ -509,7 +523,7 @@ pub(crate) fn sigmoid_segment<
         pending += 1;
     }
     if pending > 0 {
-        sums.drain_into(acc);
+        sums.drain_into([acc]);
     }
     *bad |= invalid.iter().any(|&b| b);
 }
@@ -691,8 +705,9 @@ pub(crate) fn softmax_sums<
     let zs = &z[range.clone()];
     let mut gs: &mut [T] = if BACK { &mut g[range] } else { &mut [] };
     let (vector, rest) = zs.split_at(if WIDE { 0 } else { zs.len() - zs.len() % W });
-    let (mut rest_lanes, mut linear_lanes, mut total_lanes) =
-        (Lanes::new(), Lanes::new(), Lanes::new());
+    // The sums of `exp(z - m)` and of `c (m - z)`, and of `c` when `C::TOTAL`.
+    let mut pair = Lanes::<T, 2>::new();
+    let mut totals = Lanes::<T, 1>::new();
     for (bi, block) in vector.chunks(BLOCK * W).enumerate() {
         // The next row's block, into cache while this one is computed: its first pass would
         // otherwise wait on memory. Once per block, outside the chunk loop.
@@ -729,15 +744,17 @@ pub(crate) fn softmax_sums<
             let e = lanes(ec);
             let base = start + (bi * BLOCK + cj) * W;
             let (ys, _) = y.chunk(base);
+            let mut ck = [T::ZERO; W];
+            let mut terms = [e, [T::ZERO; W]];
             for i in 0..W {
-                let [ck, _] = c.at(base + i, ys[i]);
-                rest_lanes.add(i, e[i]);
+                ck[i] = c.at(base + i, ys[i])[0];
                 // `m - z` overflows only for logits near the range's ends; the sum is then
                 // infinite or NaN and the row runs again with `WIDE` (and `shift_times`).
-                linear_lanes.add(i, (m - zc[i]) * ck);
-                if C::TOTAL {
-                    total_lanes.add(i, ck);
-                }
+                terms[1][i] = (m - zc[i]) * ck[i];
+            }
+            pair.add_chunks(&terms);
+            if C::TOTAL {
+                totals.add_chunks(&[ck]);
             }
             if BACK {
                 let (head, tail) = std::mem::take(&mut gs).split_at_mut(W);
@@ -745,10 +762,9 @@ pub(crate) fn softmax_sums<
                 gs = tail;
             }
         }
-        rest_lanes.drain_into(&mut sums.rest);
-        linear_lanes.drain_into(&mut sums.linear);
+        pair.drain_into([&mut sums.rest, &mut sums.linear]);
         if C::TOTAL {
-            total_lanes.drain_into(&mut sums.total);
+            totals.drain_into([&mut sums.total]);
         }
     }
     let base = start + zs.len() - rest.len();
@@ -976,7 +992,7 @@ pub(crate) fn zlpr_sums<T: Real, Y: Source, const FMA: bool>(
     let zs = &z[range];
     let chunks = zs.chunks_exact(W);
     let rest = chunks.remainder();
-    let mut terms = [Lanes::new(), Lanes::new()];
+    let mut terms = Lanes::<T, 2>::new();
     for (bi, block) in zs.chunks(BLOCK * W).enumerate() {
         for (cj, zc) in block.chunks_exact(W).enumerate() {
             let ci = bi * BLOCK + cj;
@@ -986,21 +1002,14 @@ pub(crate) fn zlpr_sums<T: Real, Y: Source, const FMA: bool>(
             for i in 0..W {
                 let k = base + i;
                 let yk = ys[i];
-                for h in 0..2 {
-                    terms[h].add(
-                        i,
-                        select(
-                            k == halves[h].skip,
-                            T::ZERO,
-                            halves[h].term::<FMA>(zc[i], yk),
-                        ),
-                    );
+                for (h, half) in halves.iter().enumerate() {
+                    let t = select(k == half.skip, T::ZERO, half.term::<FMA>(zc[i], yk));
+                    terms.add(h, i, t);
                 }
             }
         }
-        for h in 0..2 {
-            terms[h].drain_into(&mut sums[h]);
-        }
+        let [neg, pos] = &mut *sums;
+        terms.drain_into([neg, pos]);
     }
     let base = start + zs.len() - rest.len();
     for (i, &zk) in rest.iter().enumerate() {

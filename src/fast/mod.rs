@@ -899,12 +899,16 @@ impl<T: Real, Y: Labels, I: Isa, const BACK: bool, const FMA: bool>
                     RowRef::Sparse(positives) if n <= EXPAND && !takes_runs(n, positives) => {
                         mark(&mut expanded, positives, true);
                         let y = RowRef::Dense(&expanded[..n]);
-                        let value =
-                            Self::row_value(self.ctx, family, self.isa, z, g, y, next, &mut exps);
+                        let count = Some(positives.len());
+                        let value = Self::row_value(
+                            self.ctx, family, self.isa, z, g, y, count, next, &mut exps,
+                        );
                         mark(&mut expanded, positives, false);
                         value
                     }
-                    y => Self::row_value(self.ctx, family, self.isa, z, g, y, next, &mut exps),
+                    y => {
+                        Self::row_value(self.ctx, family, self.isa, z, g, y, None, next, &mut exps)
+                    }
                 }
                 .map(|value| match value {
                     RowValue::Loss(loss) => loss,
@@ -927,8 +931,9 @@ impl<T: Real, Y: Labels, I: Isa, const BACK: bool, const FMA: bool>
         Ok(())
     }
 
-    /// One row's loss, or a softmax row's parts of it; `exps` is the sigmoid and softmax rows'
-    /// scratch.
+    /// One row's loss, or a softmax row's parts of it; `count` is the number of positives
+    /// when it is known (a sparse row spelled out as dense labels), `exps` the sigmoid and
+    /// softmax rows' scratch.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
     fn row_value<L: DenseLabel>(
@@ -938,6 +943,7 @@ impl<T: Real, Y: Labels, I: Isa, const BACK: bool, const FMA: bool>
         z: &[T],
         g: &mut [T],
         y: RowRef<'_, L>,
+        count: Option<usize>,
         next: &[T],
         exps: &mut [T; kernel::BLOCK_ELEMENTS],
     ) -> Result<RowValue, RowFault> {
@@ -946,7 +952,8 @@ impl<T: Real, Y: Labels, I: Isa, const BACK: bool, const FMA: bool>
                 sigmoid_row::<T, _, I, BACK, FMA>(ctx, isa, z, g, y, exps).map(RowValue::Loss)
             }
             Family::Softmax => {
-                softmax_row::<T, _, I, BACK, FMA>(ctx, isa, z, g, y, next, exps).map(RowValue::Soft)
+                softmax_row::<T, _, I, BACK, FMA>(ctx, isa, z, g, y, count, next, exps)
+                    .map(RowValue::Soft)
             }
             Family::Zlpr => zlpr_row::<T, _, BACK, FMA>(ctx, z, g, y).map(RowValue::Loss),
         }
@@ -1124,25 +1131,31 @@ fn sigmoid_row<T: Real, L: DenseLabel, I: Isa, const BACK: bool, const FMA: bool
 }
 
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn softmax_row<T: Real, L: DenseLabel, I: Isa, const BACK: bool, const FMA: bool>(
     ctx: &Ctx<'_, T>,
     isa: I,
     z: &[T],
     g: &mut [T],
     labels: RowRef<'_, L>,
+    count: Option<usize>,
     ahead: &[T],
     exps: &mut [T; kernel::BLOCK_ELEMENTS],
 ) -> Result<SoftParts, RowFault> {
     let n = ctx.classes;
-    let positives = match labels {
-        RowRef::Dense(y) => {
+    let positives = match (labels, count) {
+        // A sparse row spelled out as dense labels: `Csr::new` checked its indices, so its
+        // labels are valid and its positives are its indices (a count of the labels took a
+        // sixth of a short row's time).
+        (RowRef::Dense(_), Some(count)) => count,
+        (RowRef::Dense(y), None) => {
             let (count, ok) = kernel::count_dense(y);
             if !ok {
                 return Err(RowFault::BadLabel);
             }
             count
         }
-        RowRef::Sparse(p) => p.len(),
+        (RowRef::Sparse(p), _) => p.len(),
     };
     if positives == 0 {
         return Err(RowFault::NoPositive);
