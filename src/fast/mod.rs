@@ -1145,8 +1145,8 @@ fn softmax_row<T: Real, L: DenseLabel, I: Isa, const BACK: bool, const FMA: bool
     let n = ctx.classes;
     let positives = match (labels, count) {
         // A sparse row spelled out as dense labels: `Csr::new` checked its indices, so its
-        // labels are valid and its positives are its indices (a count of the labels took a
-        // sixth of a short row's time).
+        // labels are valid and its positives are its indices (counting the spelled-out
+        // labels took a sixth of such a row's profile).
         (RowRef::Dense(_), Some(count)) => count,
         (RowRef::Dense(y), None) => {
             let (count, ok) = kernel::count_dense(y);
