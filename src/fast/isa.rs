@@ -1,5 +1,6 @@
 //! What the kernels use beyond the portable code on the instruction set they were dispatched
-//! to: AVX-512's `vscalef` for the last step of `exp` (the same bits as the portable step),
+//! to: AVX-512's `vscalef` for the last step of `exp`, and AVX2's one-factor form of it where
+//! every lane's `2^n` is normal (each the same bits as the portable step),
 //! its compares into a mask register and AVX2's into `movemask` bits (LLVM built the
 //! portable bit mask partly from scalar compares), and prefetches of the next row (hints,
 //! which change no result).
@@ -40,7 +41,8 @@ impl Isa for Baseline {
     fn prefetch<T>(self, _: &[T]) {}
 }
 
-/// AVX2 and FMA (x86-64-v3): compares into `movemask` bits and prefetches.
+/// AVX2 and FMA (x86-64-v3): `2^n` of `exp` as one factor where it is normal, compares into
+/// `movemask` bits, and prefetches.
 #[cfg(target_arch = "x86_64")]
 #[derive(Clone, Copy)]
 pub(crate) struct Avx2(pub(crate) pulp::x86::V3);
@@ -49,7 +51,7 @@ pub(crate) struct Avx2(pub(crate) pulp::x86::V3);
 impl Isa for Avx2 {
     #[inline(always)]
     fn exp_scale<T: Real>(self, p: [T; W], t: [T; W]) -> [T; W] {
-        Baseline.exp_scale(p, t)
+        T::exp_scale_avx2(self.0, p, t)
     }
     #[inline(always)]
     fn eq_mask<T: Real>(self, z: [T; W], m: T) -> u32 {
@@ -98,16 +100,12 @@ fn prefetch_lines<T>(sse: pulp::core_arch::x86::Sse, x: &[T]) {
 mod tests {
     use super::*;
 
-    /// `vscalef` gives the bits of the two-factor scaling wherever the kernels use it:
-    /// every `f32` in the range where `exp` is subnormal or near it, a grid elsewhere, and
-    /// a grid over the `f64` range.
-    #[test]
-    fn avx512_scale_matches_the_portable_bits() {
-        let Some(v4) = pulp::x86::V4::try_new() else {
-            eprintln!("no AVX-512 here: nothing to compare");
-            return;
-        };
-        fn check<T: Real>(v4: pulp::x86::V4, xs: impl Iterator<Item = T>) -> usize {
+    /// `isa`'s scaling gives the bits of the portable two-factor step wherever the kernels use
+    /// it: every `f32` in the range where `exp` is subnormal or near it (chunks with and
+    /// without a lane whose `2^n` is subnormal), a grid elsewhere, and grids over the `f64`
+    /// range and its subnormal end; returns how many values were compared.
+    fn scale_matches<I: Isa>(isa: I) -> usize {
+        fn check<T: Real, I: Isa>(isa: I, xs: impl Iterator<Item = T>) -> usize {
             let xs: Vec<T> = xs.collect();
             for chunk in xs.chunks_exact(W) {
                 let mut p = [T::ZERO; W];
@@ -115,13 +113,13 @@ mod tests {
                 for i in 0..W {
                     (p[i], t[i]) = chunk[i].exp_nonpos_parts::<true>();
                 }
-                let fast = Avx512(v4).exp_scale(p, t);
+                let fast = isa.exp_scale(p, t);
                 let portable = Baseline.exp_scale(p, t);
                 for i in 0..W {
                     let (a, b) = (fast[i], portable[i]);
                     assert!(
                         a.to_f64().to_bits() == b.to_f64().to_bits(),
-                        "{}: exp({:?}) = {a:?} by vscalef, {b:?} portable",
+                        "{}: exp({:?}) = {a:?} here, {b:?} portable",
                         T::NAME,
                         chunk[i]
                     );
@@ -132,20 +130,38 @@ mod tests {
         // All f32 from -110 (below it exp is 0) up to -80 (exp ~ 2^-115).
         let lo = (-110f32).to_bits();
         let hi = (-80f32).to_bits();
-        let n32 = check(v4, (hi..=lo).map(f32::from_bits));
+        let n32 = check(isa, (hi..=lo).map(f32::from_bits));
         let grid32 = check(
-            v4,
+            isa,
             (0..1 << 20).map(|i| -110.0 * i as f32 / (1 << 20) as f32),
         );
         let grid64 = check(
-            v4,
+            isa,
             (0..1 << 20).map(|i| -760.0 * f64::from(i) / f64::from(1 << 20)),
         );
         let edge64 = check(
-            v4,
+            isa,
             (0..1 << 20).map(|i| -760.0 + 60.0 * f64::from(i) / f64::from(1 << 20)),
         );
-        assert!(n32 + grid32 + grid64 + edge64 > 3 << 20);
+        n32 + grid32 + grid64 + edge64
+    }
+
+    #[test]
+    fn avx512_scale_matches_the_portable_bits() {
+        let Some(v4) = pulp::x86::V4::try_new() else {
+            eprintln!("no AVX-512 here: nothing to compare");
+            return;
+        };
+        assert!(scale_matches(Avx512(v4)) > 3 << 20);
+    }
+
+    #[test]
+    fn avx2_scale_matches_the_portable_bits() {
+        let Some(v3) = pulp::x86::V3::try_new() else {
+            eprintln!("no AVX2 here: nothing to compare");
+            return;
+        };
+        assert!(scale_matches(Avx2(v3)) > 3 << 20);
     }
 
     /// The compares of `isa` give the portable bit masks: no hit, one, several, signed zeros

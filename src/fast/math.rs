@@ -10,7 +10,8 @@
 //! below 2^-27 and 2^-57 relative; `f32` evaluates it by Estrin's scheme), and `2^n` is
 //! applied as two exact powers of two, so results in the subnormal range are rounded once
 //! (AVX-512's `vscalef`, used by the kernels where the CPU has it, rounds `p 2^n` once too:
-//! the same bits). Inputs are clamped to
+//! the same bits; so does one normal factor `2^n`, which AVX2 kernels use where every lane
+//! of a chunk has one). Inputs are clamped to
 //! `[-110, 89]` (`f32`) and `[-760, 710]` (`f64`), which map to 0 and +inf as the true values
 //! round; a NaN input gives 0 (the kernels detect non-finite logits separately).
 //!
@@ -36,6 +37,8 @@ use std::ops::{Add, Div, Mul, Neg, Sub};
 
 #[cfg(target_arch = "x86_64")]
 use pulp::core_arch::x86::{Avx, Avx512f};
+#[cfg(target_arch = "x86_64")]
+use pulp::x86::V3;
 
 use crate::scheme::Param;
 
@@ -130,6 +133,14 @@ pub trait Real:
     #[cfg(target_arch = "x86_64")]
     #[doc(hidden)]
     fn exp_scale_avx512(simd: Avx512f, p: [Self; 16], t: [Self; 16]) -> [Self; 16];
+    /// [`Real::exp_scale`] over 16 lanes with AVX2, for `n <= 0` (as [`Real::exp_nonpos_parts`]
+    /// leaves it): where no lane's `n` is below the least normal exponent, `2^n` is a normal
+    /// number made from `t`'s bits by a shift and an add, and `p 2^n` one product, rounded
+    /// once like the two-factor step's second product (the first is exact): the same bits
+    /// with two vector operations per product instead of eight. Otherwise the two factors.
+    #[cfg(target_arch = "x86_64")]
+    #[doc(hidden)]
+    fn exp_scale_avx2(simd: V3, p: [Self; 16], t: [Self; 16]) -> [Self; 16];
     /// The lanes of `z` equal to `m`, as the bits of a mask, by AVX-512 compares.
     #[cfg(target_arch = "x86_64")]
     #[doc(hidden)]
@@ -216,6 +227,34 @@ impl Real for f32 {
     fn exp_scale_avx512(simd: Avx512f, p: [Self; 16], t: [Self; 16]) -> [Self; 16] {
         let n = simd._mm512_sub_ps(pulp::cast(t), simd._mm512_set1_ps(MAGIC_F32));
         pulp::cast(simd._mm512_scalef_ps(pulp::cast(p), n))
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn exp_scale_avx2(simd: V3, p: [Self; 16], t: [Self; 16]) -> [Self; 16] {
+        use std::arch::x86_64::{__m256, __m256i, _CMP_LT_OQ};
+        let (avx, avx2) = (simd.avx, simd.avx2);
+        let ts: [__m256; 2] = pulp::cast(t);
+        // `t = n + MAGIC_F32` exactly, so `n >= -126` is `t >= MAGIC_F32 - 126`.
+        let least = avx._mm256_set1_ps(MAGIC_F32 - 126.0);
+        let below = ts.map(|h| avx._mm256_movemask_ps(avx._mm256_cmp_ps::<_CMP_LT_OQ>(h, least)));
+        if below != [0, 0] {
+            let mut e = [0.0; 16];
+            for i in 0..16 {
+                e[i] = scale_f32(p[i], t[i]);
+            }
+            return e;
+        }
+        // The bits of `2^n`, `(n + 127) << 23`, are `(t << 23) + ((127 - MAGIC) << 23)`
+        // in wrapping arithmetic.
+        let bias = avx._mm256_set1_epi32((127u32.wrapping_sub(MAGIC_F32.to_bits()) << 23) as i32);
+        let ti: [__m256i; 2] = pulp::cast(t);
+        let ps: [__m256; 2] = pulp::cast(p);
+        let times = |i: usize| {
+            let s = avx2._mm256_add_epi32(avx2._mm256_slli_epi32::<23>(ti[i]), bias);
+            avx._mm256_mul_ps(ps[i], pulp::cast(s))
+        };
+        pulp::cast([times(0), times(1)])
     }
 
     #[cfg(target_arch = "x86_64")]
@@ -312,6 +351,32 @@ impl Real for f64 {
         pulp::cast(std::array::from_fn::<_, 2, _>(|i| {
             simd._mm512_scalef_pd(p[i], simd._mm512_sub_pd(t[i], magic))
         }))
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn exp_scale_avx2(simd: V3, p: [Self; 16], t: [Self; 16]) -> [Self; 16] {
+        use std::arch::x86_64::{__m256d, __m256i, _CMP_LT_OQ};
+        let (avx, avx2) = (simd.avx, simd.avx2);
+        let ts: [__m256d; 4] = pulp::cast(t);
+        // As in `f32`: `n >= -1022` is `t >= MAGIC_F64 - 1022`.
+        let least = avx._mm256_set1_pd(MAGIC_F64 - 1022.0);
+        let below = ts.map(|h| avx._mm256_movemask_pd(avx._mm256_cmp_pd::<_CMP_LT_OQ>(h, least)));
+        if below != [0; 4] {
+            let mut e = [0.0; 16];
+            for i in 0..16 {
+                e[i] = scale_f64(p[i], t[i]);
+            }
+            return e;
+        }
+        let bias = avx._mm256_set1_epi64x((1023u64.wrapping_sub(MAGIC_F64.to_bits()) << 52) as i64);
+        let ti: [__m256i; 4] = pulp::cast(t);
+        let ps: [__m256d; 4] = pulp::cast(p);
+        let times = |i: usize| {
+            let s = avx2._mm256_add_epi64(avx2._mm256_slli_epi64::<52>(ti[i]), bias);
+            avx._mm256_mul_pd(ps[i], pulp::cast(s))
+        };
+        pulp::cast([times(0), times(1), times(2), times(3)])
     }
 
     #[cfg(target_arch = "x86_64")]
