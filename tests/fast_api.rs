@@ -331,6 +331,92 @@ fn sigmoid_loss() -> Loss {
     Loss::new(&s, Reduction::Sum, &Weights::default()).unwrap()
 }
 
+/// An invalid dense label is named by row, column and value wherever it sits: in a row's
+/// remainder or its vector chunks, in short rows and rows longer than a block of the kernels'
+/// sums, in every family, on both dispatches, as `u8` (its own check) and as floats; a second
+/// bad label later in the row does not win. The kernels check a segment's labels in a pass of
+/// their own, apart from the arithmetic.
+#[test]
+fn every_family_names_its_invalid_label() {
+    let params = Params {
+        eps: Some(0.1.into()),
+        alpha: Some(0.1.into()),
+        beta: Some(0.05.into()),
+        prior: None,
+    };
+    let mut cases = 0;
+    for scheme in [Scheme::BceSymmetric, Scheme::MlUniform, Scheme::Zlpr] {
+        let s = Smoothing::new(scheme, &params).unwrap();
+        for dispatch in [Dispatch::Auto, Dispatch::Portable] {
+            let loss = Loss::new(&s, Reduction::Sum, &Weights::default())
+                .unwrap()
+                .with_dispatch(dispatch);
+            // A remainder only, chunks and a remainder, chunks only, more than a block.
+            for n in [5, 37, 80, 1037] {
+                let logits: Vec<f32> = (0..3 * n).map(|i| (i % 23) as f32 / 4.0 - 2.5).collect();
+                let mut g = vec![0f32; 3 * n];
+                for column in [1, n / 2, n - 2] {
+                    // Positives at both ends of every row (the softmax rows need one), the bad
+                    // label in row 1, and another two columns on where there is room.
+                    let mut labels = vec![0u8; 3 * n];
+                    for row in 0..3 {
+                        labels[row * n] = 1;
+                        labels[row * n + n - 1] = 1;
+                    }
+                    let what = format!("{scheme} {dispatch:?} N={n} column {column}");
+                    for bad in [2u8, 255] {
+                        let mut y = labels.clone();
+                        y[n + column] = bad;
+                        if column + 2 < n - 1 {
+                            y[n + column + 2] = 7;
+                        }
+                        let expected = Err(Error::InvalidLabel {
+                            row: 1,
+                            column,
+                            value: bad.to_string(),
+                        });
+                        let dense = Dense::new(n, &y);
+                        assert_eq!(
+                            loss.forward(&logits, &dense).map(|_| ()),
+                            expected,
+                            "{what} {bad}"
+                        );
+                        assert_eq!(
+                            loss.forward_backward(&logits, &dense, &mut g).map(|_| ()),
+                            expected,
+                            "{what} {bad}, forward_backward"
+                        );
+                        cases += 1;
+                    }
+                    let floats: Vec<f32> = labels.iter().map(|&y| f32::from(y)).collect();
+                    for (bad, text) in [(0.5f32, "0.5"), (f32::NAN, "NaN"), (-1.0, "-1.0")] {
+                        let mut y = floats.clone();
+                        y[n + column] = bad;
+                        let as_f64: Vec<f64> = y.iter().map(|&v| f64::from(v)).collect();
+                        let expected = Err(Error::InvalidLabel {
+                            row: 1,
+                            column,
+                            value: text.into(),
+                        });
+                        assert_eq!(
+                            loss.forward(&logits, &Dense::new(n, &y)),
+                            expected,
+                            "{what} {text}"
+                        );
+                        assert_eq!(
+                            loss.forward(&logits, &Dense::new(n, &as_f64)),
+                            expected,
+                            "{what} {text}, f64 labels"
+                        );
+                        cases += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(cases, 3 * 2 * 4 * 3 * 5);
+}
+
 /// Every family names the row and column of a NaN, `+inf` or `-inf` logit, wherever it sits
 /// (first column, the row's maximum, the scalar tail, a long run of sparse negatives), with
 /// dense and sparse labels, in `f32` and `f64`; a second bad row below does not win.
