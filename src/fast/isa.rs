@@ -2,11 +2,11 @@
 //! to: AVX-512's `vscalef` for the last step of `exp`, and AVX2's one-factor form of it where
 //! every lane's `2^n` is normal (each the same bits as the portable step),
 //! its compares into a mask register and AVX2's into `movemask` bits (LLVM built the
-//! portable bit mask partly from scalar compares), and prefetches of the next row (hints,
-//! which change no result).
+//! portable bit mask partly from scalar compares), prefetches of the next row (hints,
+//! which change no result), and AVX-512 vectors for the softmax rows' two-sums.
 
 use super::kernel::W;
-use super::math::Real;
+use super::math::{Real, two_sum_into};
 
 /// An instruction set's extras, as a zero-sized token obtained from `pulp`'s run-time check.
 pub(crate) trait Isa: Copy {
@@ -16,6 +16,23 @@ pub(crate) trait Isa: Copy {
     fn eq_mask<T: Real>(self, z: [T; W], m: T) -> u32;
     /// Asks for the cache lines of `x` to be loaded (nothing where there is no prefetch).
     fn prefetch<T>(self, x: &[T]);
+    /// Knuth's two-sum of each chunk `x[k]` into the lane sums `s[k]` with their errors
+    /// `e[k]`, lane by lane. Portable: one loop over all `K W` lanes (with a loop per sum,
+    /// LLVM vectorised the softmax row's sums across the sums, two lanes of a vector, one
+    /// per sum, instead of across a chunk's lanes).
+    #[inline(always)]
+    fn two_sums<T: Real, const K: usize>(
+        self,
+        s: &mut [[T; W]; K],
+        e: &mut [[T; W]; K],
+        x: &[[T; W]; K],
+    ) {
+        for k in 0..K {
+            for i in 0..W {
+                two_sum_into(&mut s[k][i], &mut e[k][i], x[k][i]);
+            }
+        }
+    }
 }
 
 /// The portable code: no extras.
@@ -77,6 +94,17 @@ impl Isa for Avx512 {
     #[inline(always)]
     fn eq_mask<T: Real>(self, z: [T; W], m: T) -> u32 {
         T::eq_mask_avx512(self.0.avx512f, z, m)
+    }
+    #[inline(always)]
+    fn two_sums<T: Real, const K: usize>(
+        self,
+        s: &mut [[T; W]; K],
+        e: &mut [[T; W]; K],
+        x: &[[T; W]; K],
+    ) {
+        for k in 0..K {
+            (s[k], e[k]) = T::two_sum_avx512(self.0.avx512f, s[k], e[k], x[k]);
+        }
     }
     #[inline(always)]
     fn prefetch<T>(self, x: &[T]) {
@@ -212,6 +240,79 @@ mod tests {
             return;
         };
         assert_eq!(eq_masks_match(Avx512(v4)), 2 * 7 * 7 * W);
+    }
+
+    /// `isa`'s two-sums give the portable bits: sums and errors after adding chunks of
+    /// terms of every size (tiny to near overflow, both signs, exact and inexact sums,
+    /// infinities and NaN) into two sums side by side; returns how many lanes were compared.
+    fn two_sums_match<I: Isa>(isa: I) -> usize {
+        fn check<T: Real, I: Isa>(isa: I, from: fn(f64) -> T) -> usize {
+            let special = [
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+                f64::NAN,
+                f64::MAX,
+                -f64::MAX,
+            ];
+            // A splitmix64 stream of terms: sign, exponent and mantissa at random.
+            let mut state = 7u64;
+            let mut term = move |i: usize| {
+                state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+                let mut z = state;
+                z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+                z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+                z ^= z >> 31;
+                if i.is_multiple_of(97) {
+                    return from(special[(z % special.len() as u64) as usize]);
+                }
+                let magnitude = (z >> 11) as f64 / (1u64 << 53) as f64;
+                let exponent = (z % 80) as i32 - 40;
+                let sign = if z & 1 == 0 { 1.0 } else { -1.0 };
+                from(sign * magnitude * 2f64.powi(exponent))
+            };
+            let mut fast = ([[T::ZERO; W]; 2], [[T::ZERO; W]; 2]);
+            let mut portable = fast;
+            let mut compared = 0;
+            for round in 0..4000 {
+                let x: [[T; W]; 2] = std::array::from_fn(|k| {
+                    std::array::from_fn(|i| term(round * 2 * W + k * W + i))
+                });
+                isa.two_sums(&mut fast.0, &mut fast.1, &x);
+                Baseline.two_sums(&mut portable.0, &mut portable.1, &x);
+                for k in 0..2 {
+                    for i in 0..W {
+                        for (a, b) in [
+                            (fast.0[k][i], portable.0[k][i]),
+                            (fast.1[k][i], portable.1[k][i]),
+                        ] {
+                            assert!(
+                                a.to_f64().to_bits() == b.to_f64().to_bits()
+                                    || (a.to_f64().is_nan() && b.to_f64().is_nan()),
+                                "{}: round {round}, sum {k}, lane {i}: {a:?} here, {b:?} portable",
+                                T::NAME
+                            );
+                        }
+                        compared += 1;
+                    }
+                }
+                // Start again now and then, so later rounds do not all add into NaN.
+                if round % 50 == 49 {
+                    fast = ([[T::ZERO; W]; 2], [[T::ZERO; W]; 2]);
+                    portable = fast;
+                }
+            }
+            compared
+        }
+        check(isa, |x| x as f32) + check(isa, |x| x)
+    }
+
+    #[test]
+    fn avx512_two_sums_match_the_portable_bits() {
+        let Some(v4) = pulp::x86::V4::try_new() else {
+            eprintln!("no AVX-512 here: nothing to compare");
+            return;
+        };
+        assert_eq!(two_sums_match(Avx512(v4)), 2 * 4000 * 2 * W);
     }
 
     #[test]

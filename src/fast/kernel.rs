@@ -12,7 +12,7 @@
 use std::ops::Range;
 
 use super::isa::Isa;
-use super::math::{Real, max, select, shifted_exp, two_diff};
+use super::math::{Real, max, select, shifted_exp, two_diff, two_sum_into};
 
 /// Lanes per chunk.
 pub(crate) const W: usize = 16;
@@ -242,23 +242,15 @@ impl<T: Real, const K: usize> Lanes<T, K> {
     /// Adds `x` to lane `i` of sum `k`.
     #[inline(always)]
     fn add(&mut self, k: usize, i: usize, x: T) {
-        let s = self.sum[k][i];
-        let t = s + x;
-        let bp = t - s;
-        self.err[k][i] = self.err[k][i] + ((s - (t - bp)) + (x - bp));
-        self.sum[k][i] = t;
+        two_sum_into(&mut self.sum[k][i], &mut self.err[k][i], x);
     }
 
-    /// Adds a chunk to each sum, lane by lane, in one loop over all `K W` lanes: with a
-    /// sum per `Lanes`, LLVM vectorised the softmax row's sums across the sums (two lanes
-    /// of a vector, one per sum) instead of across a chunk's lanes.
+    /// Adds a chunk to each sum, by `isa`'s two-sum: vectors where it has them (the
+    /// arrays' loop was vectorised in 4- and 8-lane pieces joined by inserts, in the softmax
+    /// row's sums), the portable loop otherwise; the same bits.
     #[inline(always)]
-    fn add_chunks(&mut self, x: &[[T; W]; K]) {
-        for (k, xk) in x.iter().enumerate() {
-            for (i, &xi) in xk.iter().enumerate() {
-                self.add(k, i, xi);
-            }
-        }
+    fn add_chunks<I: Isa>(&mut self, isa: I, x: &[[T; W]; K]) {
+        isa.two_sums(&mut self.sum, &mut self.err, x);
     }
 
     /// Moves each sum's lanes into its `acc` (widened to `f64` and folded pairwise) and
@@ -759,9 +751,9 @@ pub(crate) fn softmax_sums<
                 // infinite or NaN and the row runs again with `WIDE` (and `shift_times`).
                 terms[1][i] = (m - zc[i]) * ck[i];
             }
-            pair.add_chunks(&terms);
+            pair.add_chunks(isa, &terms);
             if C::TOTAL {
-                totals.add_chunks(&[ck]);
+                totals.add_chunks(isa, &[ck]);
             }
             if BACK {
                 let (head, tail) = std::mem::take(&mut gs).split_at_mut(W);

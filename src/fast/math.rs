@@ -150,6 +150,17 @@ pub trait Real:
     #[cfg(target_arch = "x86_64")]
     #[doc(hidden)]
     fn eq_mask_avx(simd: Avx, z: [Self; 16], m: Self) -> u32;
+    /// Knuth's two-sum of `x` into the lane sums `s` with their errors `e`, by AVX-512
+    /// vectors: the same operations in the same order as the portable lanes, so the same
+    /// bits (LLVM's vectoriser split the arrays' version into 4- and 8-lane pieces).
+    #[cfg(target_arch = "x86_64")]
+    #[doc(hidden)]
+    fn two_sum_avx512(
+        simd: Avx512f,
+        s: [Self; 16],
+        e: [Self; 16],
+        x: [Self; 16],
+    ) -> ([Self; 16], [Self; 16]);
     /// `log(1 + x)` for `0 <= x <= 1` by the vectorisable polynomial, without fused
     /// multiply-adds.
     fn log1p_unit(self) -> Self {
@@ -273,6 +284,24 @@ impl Real for f32 {
         let m = simd._mm256_set1_ps(m);
         let [lo, hi] = z.map(|h| simd._mm256_movemask_ps(simd._mm256_cmp_ps::<_CMP_EQ_OQ>(h, m)));
         (lo as u32) | (hi as u32) << 8
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn two_sum_avx512(
+        simd: Avx512f,
+        s: [Self; 16],
+        e: [Self; 16],
+        x: [Self; 16],
+    ) -> ([Self; 16], [Self; 16]) {
+        let (s, e, x) = (pulp::cast(s), pulp::cast(e), pulp::cast(x));
+        let t = simd._mm512_add_ps(s, x);
+        let bp = simd._mm512_sub_ps(t, s);
+        let err = simd._mm512_add_ps(
+            simd._mm512_sub_ps(s, simd._mm512_sub_ps(t, bp)),
+            simd._mm512_sub_ps(x, bp),
+        );
+        (pulp::cast(t), pulp::cast(simd._mm512_add_ps(e, err)))
     }
 
     #[inline(always)]
@@ -401,6 +430,31 @@ impl Real for f64 {
             mask |= (bits as u32) << (4 * i);
         }
         mask
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn two_sum_avx512(
+        simd: Avx512f,
+        s: [Self; 16],
+        e: [Self; 16],
+        x: [Self; 16],
+    ) -> ([Self; 16], [Self; 16]) {
+        use std::arch::x86_64::__m512d;
+        let s: [__m512d; 2] = pulp::cast(s);
+        let e: [__m512d; 2] = pulp::cast(e);
+        let x: [__m512d; 2] = pulp::cast(x);
+        let half = |i: usize| {
+            let t = simd._mm512_add_pd(s[i], x[i]);
+            let bp = simd._mm512_sub_pd(t, s[i]);
+            let err = simd._mm512_add_pd(
+                simd._mm512_sub_pd(s[i], simd._mm512_sub_pd(t, bp)),
+                simd._mm512_sub_pd(x[i], bp),
+            );
+            (t, simd._mm512_add_pd(e[i], err))
+        };
+        let ((t0, e0), (t1, e1)) = (half(0), half(1));
+        (pulp::cast([t0, t1]), pulp::cast([e0, e1]))
     }
 
     #[inline(always)]
@@ -559,6 +613,16 @@ pub(crate) fn shifted_exp<T: Real, const FMA: bool>(z: T, m: T) -> T {
     let lo = select(ok, lo, T::ZERO);
     let e = hi.exp_with::<FMA>();
     T::madd::<FMA>(e, lo, e)
+}
+
+/// Knuth's two-sum of `x` into the sum `s` with its error `e` kept apart: `s` becomes the
+/// rounded `s + x`, and `e` gains that addition's rounding error.
+#[inline(always)]
+pub(crate) fn two_sum_into<T: Real>(s: &mut T, e: &mut T, x: T) {
+    let t = *s + x;
+    let bp = t - *s;
+    *e = *e + ((*s - (t - bp)) + (x - bp));
+    *s = t;
 }
 
 /// `z - m = hi + lo`, `hi` rounded (Knuth's two-sum).
