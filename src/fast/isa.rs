@@ -3,7 +3,8 @@
 //! every lane's `2^n` is normal (each the same bits as the portable step),
 //! its compares into a mask register and AVX2's into `movemask` bits (LLVM built the
 //! portable bit mask partly from scalar compares), prefetches of the next row (hints,
-//! which change no result), and AVX-512 vectors for the softmax rows' two-sums.
+//! which change no result), and AVX-512 vectors for the softmax rows' two-sums (partly on the
+//! multiply-add units).
 
 use super::kernel::W;
 use super::math::{Real, two_sum_into};
