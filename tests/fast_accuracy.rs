@@ -210,6 +210,49 @@ fn fast_path_extensive() {
     }
 }
 
+/// Long rows (over 1,024 classes) with few positives, as the other problems here have no
+/// such rows: CSR labels then take the runs between the positives (dense labels the dense
+/// kernel). The sampler's logits in one row (their edges send the sums to the `f64`
+/// kernels), moderate ones in the other, and the sampler's parameters and weights.
+#[test]
+fn long_rows_with_few_positives_within_budget() {
+    let reference = Reference::default();
+    let mut rng = Rng::new(common::seed(0xfa57_0002));
+    for scheme in Scheme::ALL {
+        let classes = 1025 + rng.below(1500);
+        let mut logit = |row: usize| {
+            if row == 0 {
+                common::logit(&mut rng)
+            } else {
+                rng.unit() * 20.0 - 10.0
+            }
+        };
+        let logits: Vec<Vec<f64>> = (0..2)
+            .map(|row| (0..classes).map(|_| logit(row)).collect())
+            .collect();
+        let labels: Vec<Vec<u8>> = (0..2)
+            .map(|_| {
+                let mut y = vec![0u8; classes];
+                let count = if scheme.single_label() {
+                    1
+                } else {
+                    1 + rng.below(6)
+                };
+                for _ in 0..count {
+                    y[rng.below(classes)] = 1;
+                }
+                y
+            })
+            .collect();
+        let params = common::params(&mut rng, scheme, classes);
+        let smoothing = Smoothing::new(scheme, &params).unwrap();
+        let weights = common::weights(&mut rng, scheme, classes);
+        let batch = Batch::from_rows(&logits, &labels).unwrap();
+        let problem = Problem::new(smoothing, weights, batch).unwrap();
+        measure_both(&problem, &reference);
+    }
+}
+
 /// Hand-written magnitude sweep: one logit from 1e-30 to 1e4 (both signs) next to zeros.
 #[test]
 fn magnitude_sweep_within_budget() {
