@@ -148,8 +148,14 @@ fn wide_problem(rng: &mut Rng, scheme: Scheme, rows: usize, classes: usize) -> P
     let labels: Vec<Vec<u8>> = (0..rows)
         .map(|_| common::labels(rng, scheme, classes))
         .collect();
+    problem_of(rng, scheme, &logits, &labels)
+}
+
+/// The problem of `logits` and `labels` with the sampler's parameters and weights.
+fn problem_of(rng: &mut Rng, scheme: Scheme, logits: &[Vec<f64>], labels: &[Vec<u8>]) -> Problem {
+    let classes = labels[0].len();
     let smoothing = Smoothing::new(scheme, &common::params(rng, scheme, classes)).unwrap();
-    let batch = Batch::from_rows(&logits, &labels).unwrap();
+    let batch = Batch::from_rows(logits, labels).unwrap();
     Problem::new(smoothing, common::weights(rng, scheme, classes), batch).unwrap()
 }
 
@@ -212,8 +218,8 @@ fn fast_path_extensive() {
 
 /// Long rows (over 1,024 classes) with few positives, as the other problems here have no
 /// such rows: CSR labels then take the runs between the positives (dense labels the dense
-/// kernel). The sampler's logits in one row (their edges send the sums to the `f64`
-/// kernels), moderate ones in the other, and the sampler's parameters and weights.
+/// kernel). The sampler's logits in one row (their edges can send the sums to the
+/// `f64` kernels), moderate ones in the other, and the sampler's parameters and weights.
 #[test]
 fn long_rows_with_few_positives_within_budget() {
     let reference = Reference::default();
@@ -244,12 +250,7 @@ fn long_rows_with_few_positives_within_budget() {
                 y
             })
             .collect();
-        let params = common::params(&mut rng, scheme, classes);
-        let smoothing = Smoothing::new(scheme, &params).unwrap();
-        let weights = common::weights(&mut rng, scheme, classes);
-        let batch = Batch::from_rows(&logits, &labels).unwrap();
-        let problem = Problem::new(smoothing, weights, batch).unwrap();
-        measure_both(&problem, &reference);
+        measure_both(&problem_of(&mut rng, scheme, &logits, &labels), &reference);
     }
 }
 
