@@ -5,6 +5,10 @@
 //! - `stream`: a kernel that only reads the logits and labels and writes a gradient-sized
 //!   buffer (the memory bound), on the same threads and chunks as the fast path.
 //!
+//! One more shape, [`OUT_OF_CACHE`] (640x100000, `f32` forward and backward, bce_symmetric and
+//! ml_uniform), takes the fast path and the stream alone: there the stream is the memory
+//! bound, which it need not be at 64x100000 on a machine with a large L3.
+//!
 //! Every group checks the fast result against the naive one before timing. Throughput is in
 //! elements (logits); criterion prints elements per second, so ns per element is its inverse.
 //!
@@ -21,6 +25,11 @@ use labelsmooth::{Family, Params, Reduction, Scheme, Smoothing, Weights};
 use rayon::prelude::*;
 
 const SHAPES: [(usize, usize); 4] = [(256, 80), (4096, 80), (1024, 1000), (64, 100_000)];
+/// The widest shape with ten times the rows: 256 MB of `f32` logits and as much gradient,
+/// beyond any L3, so the stream runs at the memory's pace. At 64x100000 its 51 MB can stay
+/// partly in a 32 MB L3 between iterations. Rows of the same width keep the fast path's
+/// per-row work (and its use of L2) as at 64x100000.
+const OUT_OF_CACHE: (usize, usize) = (640, 100_000);
 const SCHEMES: [Scheme; 3] = [Scheme::BceSymmetric, Scheme::MlUniform, Scheme::Zlpr];
 const EPS: f64 = 0.1;
 const ALPHA: f64 = 0.1;
@@ -279,7 +288,21 @@ fn check<T: Float, Y: Labels>(scheme: Scheme, loss: &Loss, x: &Inputs<T>, labels
     }
 }
 
-fn group<T: Float>(c: &mut Criterion, scheme: Scheme, rows: usize, classes: usize) {
+/// What a group measures besides the fast path and the stream.
+#[derive(Clone, Copy)]
+struct Plan {
+    /// Baseline (a), at about 10 ns per element (seconds per iteration at [`OUT_OF_CACHE`]).
+    naive: bool,
+    /// The forward pass alone.
+    forward: bool,
+}
+
+const FULL: Plan = Plan {
+    naive: true,
+    forward: true,
+};
+
+fn group<T: Float>(c: &mut Criterion, scheme: Scheme, (rows, classes): (usize, usize), plan: Plan) {
     let x = inputs::<T>(rows, classes);
     let loss = Loss::new(
         &smoothing(scheme),
@@ -300,7 +323,7 @@ fn group<T: Float>(c: &mut Criterion, scheme: Scheme, rows: usize, classes: usiz
         .collect();
     let mut grad = vec![T::of(0.0); x.logits.len()];
     for sparse in [false, true] {
-        for backward in [false, true] {
+        for backward in [false, true].into_iter().filter(|&b| b || plan.forward) {
             let name = format!(
                 "{scheme}/{}/{}/{rows}x{classes}/{}",
                 T::NAME,
@@ -310,15 +333,17 @@ fn group<T: Float>(c: &mut Criterion, scheme: Scheme, rows: usize, classes: usiz
             let mut g = c.benchmark_group(name);
             g.throughput(Throughput::Elements((rows * classes) as u64));
             g.sample_size(10);
-            g.bench_function("naive", |b| {
-                b.iter(|| {
-                    if backward {
-                        black_box(naive(scheme, &x, Some(&mut grad)))
-                    } else {
-                        black_box(naive(scheme, &x, None))
-                    }
-                })
-            });
+            if plan.naive {
+                g.bench_function("naive", |b| {
+                    b.iter(|| {
+                        if backward {
+                            black_box(naive(scheme, &x, Some(&mut grad)))
+                        } else {
+                            black_box(naive(scheme, &x, None))
+                        }
+                    })
+                });
+            }
             for (k, pool) in &pools {
                 g.bench_function(BenchmarkId::new("fast", format!("t{k}")), |b| {
                     pool.install(|| {
@@ -345,10 +370,17 @@ fn group<T: Float>(c: &mut Criterion, scheme: Scheme, rows: usize, classes: usiz
 
 fn benches(c: &mut Criterion) {
     for scheme in SCHEMES {
-        for (rows, classes) in SHAPES {
-            group::<f32>(c, scheme, rows, classes);
-            group::<f64>(c, scheme, rows, classes);
+        for shape in SHAPES {
+            group::<f32>(c, scheme, shape, FULL);
+            group::<f64>(c, scheme, shape, FULL);
         }
+    }
+    let wide_only = Plan {
+        naive: false,
+        forward: false,
+    };
+    for scheme in [Scheme::BceSymmetric, Scheme::MlUniform] {
+        group::<f32>(c, scheme, OUT_OF_CACHE, wide_only);
     }
 }
 
