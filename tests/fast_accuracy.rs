@@ -218,39 +218,47 @@ fn fast_path_extensive() {
 
 /// Long rows (over 1,024 classes) with few positives, as the other problems here have no
 /// such rows: CSR labels then take the runs between the positives (dense labels the dense
-/// kernel). The sampler's logits in one row (their edges can send the sums to the
+/// kernel). Rows of 4,096 classes and more with dense labels list their positives when they
+/// have at most 32 (a gradient pass without label reads), so those come with 1-6 positives
+/// and with 33-48. The sampler's logits in one row (their edges can send the sums to the
 /// `f64` kernels), moderate ones in the other, and the sampler's parameters and weights.
 #[test]
 fn long_rows_with_few_positives_within_budget() {
     let reference = Reference::default();
     let mut rng = Rng::new(common::seed(0xfa57_0002));
     for scheme in Scheme::ALL {
-        let classes = 1025 + rng.below(1500);
-        let mut logit = |row: usize| {
-            if row == 0 {
-                common::logit(&mut rng)
-            } else {
-                rng.unit() * 20.0 - 10.0
-            }
-        };
-        let logits: Vec<Vec<f64>> = (0..2)
-            .map(|row| (0..classes).map(|_| logit(row)).collect())
-            .collect();
-        let labels: Vec<Vec<u8>> = (0..2)
-            .map(|_| {
-                let mut y = vec![0u8; classes];
-                let count = if scheme.single_label() {
-                    1
+        let shapes = [
+            (1025 + rng.below(1500), 1, 6),
+            (4096 + rng.below(1500), 1, 6),
+            (4096 + rng.below(1500), 33, 48),
+        ];
+        for (classes, fewest, most) in shapes {
+            let mut logit = |row: usize| {
+                if row == 0 {
+                    common::logit(&mut rng)
                 } else {
-                    1 + rng.below(6)
-                };
-                for _ in 0..count {
-                    y[rng.below(classes)] = 1;
+                    rng.unit() * 20.0 - 10.0
                 }
-                y
-            })
-            .collect();
-        measure_both(&problem_of(&mut rng, scheme, &logits, &labels), &reference);
+            };
+            let logits: Vec<Vec<f64>> = (0..2)
+                .map(|row| (0..classes).map(|_| logit(row)).collect())
+                .collect();
+            let labels: Vec<Vec<u8>> = (0..2)
+                .map(|_| {
+                    let mut y = vec![0u8; classes];
+                    if scheme.single_label() {
+                        y[rng.below(classes)] = 1;
+                        return y;
+                    }
+                    let count = fewest + rng.below(most - fewest + 1);
+                    while y.iter().filter(|&&v| v == 1).count() < count {
+                        y[rng.below(classes)] = 1;
+                    }
+                    y
+                })
+                .collect();
+            measure_both(&problem_of(&mut rng, scheme, &logits, &labels), &reference);
+        }
     }
 }
 

@@ -714,6 +714,11 @@ pub(crate) fn softmax_sums<
         if let Some(next) = ahead.get(at..at + block.len()) {
             isa.prefetch(next);
         }
+        // This row's gradient two blocks on, read ahead of the stores that will need its
+        // lines (measured: dense wide rows a few percent faster on 2 threads).
+        if BACK && let Some(later) = gs.get(2 * BLOCK * W..3 * BLOCK * W) {
+            isa.prefetch(later);
+        }
         // The block's `exp(z - m)` first, then the sums from it, as in `sigmoid_segment`.
         for (zc, ec) in block.chunks_exact(W).zip(exps.chunks_exact_mut(W)) {
             let zc = &lanes(zc);
@@ -849,18 +854,30 @@ pub(crate) fn softmax_gradient_sparse<T: Real, C: SoftCoef<T>>(
 }
 
 /// The most positives a row may have for [`softmax_gradient_sparse`] to patch them.
-const PATCHED: usize = 32;
+pub(crate) const PATCHED: usize = 32;
 
-/// The positives of dense labels, and whether every label is valid.
+/// The positives of dense labels and whether every label is valid; the classes of the first
+/// positives go to `first`, as many as it holds (in order; `u32::MAX` for a class beyond
+/// `u32`), so that a long row with few positives takes [`softmax_gradient_sparse`] and its
+/// gradient pass reads no labels.
 #[inline(always)]
-pub(crate) fn count_dense<L: DenseLabel>(labels: &[L]) -> (usize, bool) {
+pub(crate) fn count_dense<L: DenseLabel>(labels: &[L], first: &mut [u32]) -> (usize, bool) {
     // Plain element loops (a chunked one was vectorised across chunks, a byte insert per
     // label), counting in bytes over runs of three vectors of bytes (below 256): a `usize`
-    // count takes eight labels per vector.
-    let total = labels
-        .chunks(192)
-        .map(|run| usize::from(run.iter().fold(0u8, |a, &y| a + u8::from(y.positive()))))
-        .sum();
+    // count takes eight labels per vector. Only runs with positives, while `first` has room,
+    // are looked at again.
+    const RUN: usize = 192;
+    let mut total = 0;
+    for (ri, run) in labels.chunks(RUN).enumerate() {
+        let count = usize::from(run.iter().fold(0u8, |a, &y| a + u8::from(y.positive())));
+        if count > 0 && total < first.len() {
+            let classes = run.iter().enumerate().filter(|(_, y)| y.positive());
+            for (slot, (i, _)) in first[total..].iter_mut().zip(classes) {
+                *slot = u32::try_from(ri * RUN + i).unwrap_or(u32::MAX);
+            }
+        }
+        total += count;
+    }
     (total, L::all_valid(labels))
 }
 
@@ -1035,5 +1052,55 @@ pub(crate) fn zlpr_gradient<T: Real, Y: Source, const FMA: bool>(
         let k = start + k0;
         let yk = y.at(k);
         *gk = halves[0].term::<FMA>(zk, yk) * inv[0] - halves[1].term::<FMA>(zk, yk) * inv[1];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// [`count_dense`] against labels built from a hand-chosen list of positives: the count,
+    /// the validity, and the first [`PATCHED`] classes in order, with positives at the ends of
+    /// its 192-label runs, one run holding several, and more positives than the list holds.
+    #[test]
+    fn count_dense_lists_the_first_positives() {
+        let cases: [&[usize]; 5] = [
+            &[],
+            &[0],
+            &[191, 192, 383, 384, 999],
+            &[5, 6, 7, 190, 191],
+            &[
+                1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39, 41,
+            ],
+        ];
+        let many: Vec<usize> = (0..40).map(|i| 3 + 25 * i).collect();
+        for positives in cases.into_iter().chain([many.as_slice()]) {
+            let mut labels = vec![0u8; 1000];
+            for &k in positives {
+                labels[k] = 1;
+            }
+            let mut first = [u32::MAX - 1; PATCHED];
+            let (count, valid) = count_dense(&labels, &mut first);
+            assert_eq!((count, valid), (positives.len(), true), "{positives:?}");
+            let listed = positives.len().min(PATCHED);
+            let expected: Vec<u32> = positives[..listed].iter().map(|&k| k as u32).collect();
+            assert_eq!(&first[..listed], expected.as_slice(), "{positives:?}");
+            // Slots past the positives are left as they were.
+            assert!(first[listed..].iter().all(|&k| k == u32::MAX - 1));
+            // Also as `bool` and `f32` labels.
+            let bools: Vec<bool> = labels.iter().map(|&y| y == 1).collect();
+            let floats: Vec<f32> = labels.iter().map(|&y| f32::from(y)).collect();
+            let mut again = [0; PATCHED];
+            assert_eq!(count_dense(&bools, &mut again).0, positives.len());
+            assert_eq!(&again[..listed], expected.as_slice());
+            assert_eq!(count_dense(&floats, &mut again).0, positives.len());
+            assert_eq!(&again[..listed], expected.as_slice());
+        }
+        // An invalid label is reported.
+        let mut labels = vec![0u8; 300];
+        labels[250] = 2;
+        assert!(!count_dense(&labels, &mut [0; PATCHED]).1);
+        // No room: counted, nothing listed.
+        assert_eq!(count_dense(&labels[..200], &mut []), (0, true));
     }
 }

@@ -27,9 +27,10 @@
 //!   so is `S = sum c_k` (`n` positives and `N - n` negatives, exact products in `f64`).
 //!   `g_j` is `(S - c_j - c_j r)/(1 + r)`, free of cancellation. Sparse rows compute the
 //!   gradient as all negatives and patch their positives (their sums take the same order
-//!   as dense rows', so short rows give the dense rows' bits). The loss
-//!   `sum c_k (m - z_k) + S log1p(r)` is finished eight rows at a time, after the rows, so
-//!   the logarithm's latency overlaps their work.
+//!   as dense rows', so short rows give the dense rows' bits); so do dense rows of 4,096
+//!   classes or more with at most 32 positives, listed while their labels are counted. The
+//!   loss `sum c_k (m - z_k) + S log1p(r)` is finished eight rows at a time, after the rows,
+//!   so the logarithm's latency overlaps their work.
 //! - ZLPR: a pass for the largest term of each half, a pass for the sums of both halves, a
 //!   pass for the gradient (which needs both sums: ZLPR cannot be one pass).
 //!
@@ -973,6 +974,12 @@ const EXPAND: usize = 1024;
 /// Softmax rows at least this long prefetch the next row, see [`ChunkOp::run`].
 const PREFETCH_ROW: usize = 4096;
 
+/// Dense softmax rows at least this long list their positives, when they have at most
+/// [`kernel::PATCHED`], for a gradient pass without label reads, see `softmax_row`
+/// (measured: on 80-class rows the listing cost more than it saved, 1.0 against 0.5 ns per
+/// element).
+const LIST_ROW: usize = 4096;
+
 /// Softmax rows whose losses are finished together, see [`ChunkOp::run`].
 const SOFT_GROUP: usize = 8;
 
@@ -1143,16 +1150,21 @@ fn softmax_row<T: Real, L: DenseLabel, I: Isa, const BACK: bool, const FMA: bool
     exps: &mut [T; kernel::BLOCK_ELEMENTS],
 ) -> Result<SoftParts, RowFault> {
     let n = ctx.classes;
+    // The classes of a dense row's first positives, and whether they are all of them.
+    let mut first = [0u32; kernel::PATCHED];
+    let mut listed = false;
     let positives = match (labels, count) {
         // A sparse row spelled out as dense labels: `Csr::new` checked its indices, so its
         // labels are valid and its positives are its indices (counting the spelled-out
         // labels took a sixth of such a row's profile).
         (RowRef::Dense(_), Some(count)) => count,
         (RowRef::Dense(y), None) => {
-            let (count, ok) = kernel::count_dense(y);
+            let long = n >= LIST_ROW;
+            let (count, ok) = kernel::count_dense(y, if long { &mut first } else { &mut [] });
             if !ok {
                 return Err(RowFault::BadLabel);
             }
+            listed = long && count <= kernel::PATCHED && u32::try_from(n).is_ok();
             count
         }
         (RowRef::Sparse(p), _) => p.len(),
@@ -1244,9 +1256,17 @@ fn softmax_row<T: Real, L: DenseLabel, I: Isa, const BACK: bool, const FMA: bool
     };
     if BACK {
         let a = r(total * s / (1.0 + rest));
-        // The gradient pass reads no logits: one pass over the row; sparse rows as all
-        // negatives with their positives patched.
+        // The gradient pass reads no logits: one pass over the row; sparse rows, and dense
+        // rows whose positives are listed, as all negatives with their positives patched
+        // (the same bits as a pass reading the labels, without reading them).
+        let listed = &first[..if listed { positives } else { 0 }];
         match (labels, plain_only) {
+            (RowRef::Dense(_), true) if !listed.is_empty() => {
+                kernel::softmax_gradient_sparse(g, listed, plain, a);
+            }
+            (RowRef::Dense(_), false) if !listed.is_empty() => {
+                kernel::softmax_gradient_sparse(g, listed, weighted, a);
+            }
             (RowRef::Dense(y), true) => {
                 kernel::softmax_gradient(g, 0..n, kernel::Dense(y), plain, a);
             }
