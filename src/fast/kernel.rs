@@ -1101,6 +1101,9 @@ mod tests {
         labels[250] = 2;
         assert!(!count_dense(&labels, &mut [0; PATCHED]).1);
         // No room: counted, nothing listed.
-        assert_eq!(count_dense(&labels[..200], &mut []), (0, true));
+        let mut labels = vec![0u8; 400];
+        labels[7] = 1;
+        labels[350] = 1;
+        assert_eq!(count_dense(&labels, &mut []), (2, true));
     }
 }

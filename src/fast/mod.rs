@@ -1150,21 +1150,24 @@ fn softmax_row<T: Real, L: DenseLabel, I: Isa, const BACK: bool, const FMA: bool
     exps: &mut [T; kernel::BLOCK_ELEMENTS],
 ) -> Result<SoftParts, RowFault> {
     let n = ctx.classes;
-    // The classes of a dense row's first positives, and whether they are all of them.
+    // The classes of a long dense row's first positives; `listed` of them when that is all.
     let mut first = [0u32; kernel::PATCHED];
-    let mut listed = false;
+    let mut listed = 0;
     let positives = match (labels, count) {
         // A sparse row spelled out as dense labels: `Csr::new` checked its indices, so its
         // labels are valid and its positives are its indices (counting the spelled-out
         // labels took a sixth of such a row's profile).
         (RowRef::Dense(_), Some(count)) => count,
         (RowRef::Dense(y), None) => {
-            let long = n >= LIST_ROW;
+            // Classes listed as `u32`, as CSR indices are.
+            let long = n >= LIST_ROW && u32::try_from(n).is_ok();
             let (count, ok) = kernel::count_dense(y, if long { &mut first } else { &mut [] });
             if !ok {
                 return Err(RowFault::BadLabel);
             }
-            listed = long && count <= kernel::PATCHED && u32::try_from(n).is_ok();
+            if long && count <= kernel::PATCHED {
+                listed = count;
+            }
             count
         }
         (RowRef::Sparse(p), _) => p.len(),
@@ -1259,22 +1262,16 @@ fn softmax_row<T: Real, L: DenseLabel, I: Isa, const BACK: bool, const FMA: bool
         // The gradient pass reads no logits: one pass over the row; sparse rows, and dense
         // rows whose positives are listed, as all negatives with their positives patched
         // (the same bits as a pass reading the labels, without reading them).
-        let listed = &first[..if listed { positives } else { 0 }];
-        match (labels, plain_only) {
-            (RowRef::Dense(_), true) if !listed.is_empty() => {
-                kernel::softmax_gradient_sparse(g, listed, plain, a);
-            }
-            (RowRef::Dense(_), false) if !listed.is_empty() => {
-                kernel::softmax_gradient_sparse(g, listed, weighted, a);
-            }
-            (RowRef::Dense(y), true) => {
-                kernel::softmax_gradient(g, 0..n, kernel::Dense(y), plain, a);
-            }
-            (RowRef::Dense(y), false) => {
-                kernel::softmax_gradient(g, 0..n, kernel::Dense(y), weighted, a);
-            }
-            (RowRef::Sparse(p), true) => kernel::softmax_gradient_sparse(g, p, plain, a),
-            (RowRef::Sparse(p), false) => kernel::softmax_gradient_sparse(g, p, weighted, a),
+        let patched = match labels {
+            RowRef::Sparse(p) => Ok(p),
+            RowRef::Dense(_) if listed > 0 => Ok(&first[..listed]),
+            RowRef::Dense(y) => Err(y),
+        };
+        match (patched, plain_only) {
+            (Ok(p), true) => kernel::softmax_gradient_sparse(g, p, plain, a),
+            (Ok(p), false) => kernel::softmax_gradient_sparse(g, p, weighted, a),
+            (Err(y), true) => kernel::softmax_gradient(g, 0..n, kernel::Dense(y), plain, a),
+            (Err(y), false) => kernel::softmax_gradient(g, 0..n, kernel::Dense(y), weighted, a),
         }
         let yj = match labels {
             RowRef::Dense(y) => y.get(j).is_some_and(|v| v.positive()),
