@@ -1,10 +1,10 @@
 //! What the kernels use beyond the portable code on the instruction set they were dispatched
 //! to: AVX-512's `vscalef` for the last step of `exp`, and AVX2's one-factor form of it where
-//! every lane's `2^n` is normal (each the same bits as the portable step),
-//! its compares into a mask register and AVX2's into `movemask` bits (LLVM built the
-//! portable bit mask partly from scalar compares), prefetches of the next row (hints,
-//! which change no result), and AVX-512 vectors for the softmax rows' two-sums (partly on the
-//! multiply-add units).
+//! every lane's `2^n` is normal (each the same bits as the portable step), its compares into
+//! a mask register and AVX2's into `movemask` bits (LLVM built the portable bit mask partly
+//! from scalar compares), prefetches of a long softmax row's gradient ahead of its stores
+//! (hints, which change no result), and AVX-512 vectors for the softmax rows' two-sums (partly
+//! on the multiply-add units).
 
 use super::kernel::W;
 use super::math::{Real, two_sum_into};

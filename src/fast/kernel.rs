@@ -696,7 +696,6 @@ pub(crate) fn softmax_sums<
     m: T,
     argmax: usize,
     isa: I,
-    ahead: &[T],
     exps: &mut [T; BLOCK_ELEMENTS],
     sums: &mut SoftSums,
 ) {
@@ -708,12 +707,7 @@ pub(crate) fn softmax_sums<
     let mut pair = Lanes::<T, 2>::new();
     let mut totals = Lanes::<T, 1>::new();
     for (bi, block) in vector.chunks(BLOCK * W).enumerate() {
-        // The next row's block, into cache while this one is computed: its first pass would
-        // otherwise wait on memory. Once per block, outside the chunk loop.
         let at = start + bi * BLOCK * W;
-        if let Some(next) = ahead.get(at..at + block.len()) {
-            isa.prefetch(next);
-        }
         // This row's gradient two blocks on, read ahead of the stores that will need its
         // lines (measured: dense wide rows a few percent faster on 2 threads).
         if BACK && let Some(later) = gs.get(2 * BLOCK * W..3 * BLOCK * W) {

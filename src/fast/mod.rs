@@ -75,7 +75,7 @@
 //! stay within [`ulp_budget`] (the tests run both), and each is bit-identical across thread
 //! counts. AVX-512 and AVX2 give the same bits: under AVX-512 the last step of `exp` is one
 //! `vscalef`, which rounds as the portable two-step scaling does (tested bit for bit). Long
-//! softmax rows also prefetch the next row's logits during their second pass.
+//! softmax rows also ask for their gradient's lines ahead of their second pass's stores.
 //!
 //! # Example
 //! ```
@@ -887,12 +887,6 @@ impl<T: Real, Y: Labels, I: Isa, const BACK: bool, const FMA: bool>
                     &mut []
                 };
                 let y = self.labels.row(row);
-                // The next row's logits, prefetched by a long softmax row's second pass (a
-                // short row's next one is near enough for the hardware to fetch).
-                let next = match self.logits.get((row + 1) * n..(row + 2) * n) {
-                    Some(next) if n >= PREFETCH_ROW && family == Family::Softmax => next,
-                    _ => &[],
-                };
                 let value = match y {
                     // A short sparse row that would look its labels up chunk by chunk is
                     // spelled out as dense labels on the stack instead: the dense kernel's
@@ -901,15 +895,12 @@ impl<T: Real, Y: Labels, I: Isa, const BACK: bool, const FMA: bool>
                         mark(&mut expanded, positives, true);
                         let y = RowRef::Dense(&expanded[..n]);
                         let count = Some(positives.len());
-                        let value = Self::row_value(
-                            self.ctx, family, self.isa, z, g, y, count, next, &mut exps,
-                        );
+                        let value =
+                            Self::row_value(self.ctx, family, self.isa, z, g, y, count, &mut exps);
                         mark(&mut expanded, positives, false);
                         value
                     }
-                    y => {
-                        Self::row_value(self.ctx, family, self.isa, z, g, y, None, next, &mut exps)
-                    }
+                    y => Self::row_value(self.ctx, family, self.isa, z, g, y, None, &mut exps),
                 }
                 .map(|value| match value {
                     RowValue::Loss(loss) => loss,
@@ -945,17 +936,14 @@ impl<T: Real, Y: Labels, I: Isa, const BACK: bool, const FMA: bool>
         g: &mut [T],
         y: RowRef<'_, L>,
         count: Option<usize>,
-        next: &[T],
         exps: &mut [T; kernel::BLOCK_ELEMENTS],
     ) -> Result<RowValue, RowFault> {
         match family {
             Family::Sigmoid => {
                 sigmoid_row::<T, _, I, BACK, FMA>(ctx, isa, z, g, y, exps).map(RowValue::Loss)
             }
-            Family::Softmax => {
-                softmax_row::<T, _, I, BACK, FMA>(ctx, isa, z, g, y, count, next, exps)
-                    .map(RowValue::Soft)
-            }
+            Family::Softmax => softmax_row::<T, _, I, BACK, FMA>(ctx, isa, z, g, y, count, exps)
+                .map(RowValue::Soft),
             Family::Zlpr => zlpr_row::<T, _, BACK, FMA>(ctx, z, g, y).map(RowValue::Loss),
         }
     }
@@ -970,9 +958,6 @@ enum RowValue {
 /// Sparse rows up to this long that would look their labels up chunk by chunk run as dense
 /// labels, see [`ChunkOp::run`] (a kibibyte on the stack).
 const EXPAND: usize = 1024;
-
-/// Softmax rows at least this long prefetch the next row, see [`ChunkOp::run`].
-const PREFETCH_ROW: usize = 4096;
 
 /// Dense softmax rows at least this long list their positives, when they have at most
 /// [`kernel::PATCHED`], for a gradient pass without label reads, see `softmax_row`
@@ -1146,7 +1131,6 @@ fn softmax_row<T: Real, L: DenseLabel, I: Isa, const BACK: bool, const FMA: bool
     g: &mut [T],
     labels: RowRef<'_, L>,
     count: Option<usize>,
-    ahead: &[T],
     exps: &mut [T; kernel::BLOCK_ELEMENTS],
 ) -> Result<SoftParts, RowFault> {
     let n = ctx.classes;
@@ -1216,7 +1200,7 @@ fn softmax_row<T: Real, L: DenseLabel, I: Isa, const BACK: bool, const FMA: bool
                     FMA,
                     $wide,
                 >(
-                    z, g, range, src, plain, m, j, isa, ahead, exps, &mut sums
+                    z, g, range, src, plain, m, j, isa, exps, &mut sums
                 ));
             } else {
                 segments!(labels, n, |range, src| kernel::softmax_sums::<
@@ -1228,7 +1212,7 @@ fn softmax_row<T: Real, L: DenseLabel, I: Isa, const BACK: bool, const FMA: bool
                     FMA,
                     $wide,
                 >(
-                    z, g, range, src, weighted, m, j, isa, ahead, exps, &mut sums
+                    z, g, range, src, weighted, m, j, isa, exps, &mut sums
                 ));
             }
             sums
