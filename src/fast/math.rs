@@ -162,6 +162,11 @@ pub trait Real:
         e: [Self; 16],
         x: [Self; 16],
     ) -> ([Self; 16], [Self; 16]);
+    /// `sum_i (s_i + e_i)` in `f64` by AVX-512 vectors, lane pairs and halves added in the
+    /// order of the portable fold (so the same bits), see `Isa::fold_lanes`.
+    #[cfg(target_arch = "x86_64")]
+    #[doc(hidden)]
+    fn fold_lanes_avx512(simd: Avx512f, s: [Self; 16], e: [Self; 16]) -> f64;
     /// `log(1 + x)` for `0 <= x <= 1` by the vectorisable polynomial, without fused
     /// multiply-adds.
     fn log1p_unit(self) -> Self {
@@ -173,6 +178,27 @@ pub trait Real:
     fn madd<const FMA: bool>(a: Self, b: Self, c: Self) -> Self;
     /// `|x|`.
     fn abs(self) -> Self;
+}
+
+/// The sum of 16 `f64` lanes, `lo` the first 8 and `hi` the rest, folded in halves: lane
+/// `i` plus lane `i + 8`, then `i + 4`, `i + 2`, `i + 1` (additions commute exactly, so the
+/// order of each pair's operands does not matter).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn fold_halves(
+    simd: Avx512f,
+    lo: std::arch::x86_64::__m512d,
+    hi: std::arch::x86_64::__m512d,
+) -> f64 {
+    let a = simd._mm512_add_pd(lo, hi);
+    // 128-bit blocks 2 and 3 (lanes 4-7) to blocks 0 and 1.
+    let b = simd._mm512_add_pd(a, simd._mm512_shuffle_f64x2::<0b11_10_11_10>(a, a));
+    // Block 1 (lanes 2-3) to block 0.
+    let c = simd._mm512_add_pd(b, simd._mm512_shuffle_f64x2::<0b01_01_01_01>(b, b));
+    // Lane 1 to lane 0.
+    let d = simd._mm512_add_pd(c, simd._mm512_permute_pd::<0b0101_0101>(c));
+    let lanes: [f64; 8] = pulp::cast(d);
+    lanes[0]
 }
 
 /// `if c { a } else { b }`, as a select.
@@ -297,15 +323,33 @@ impl Real for f32 {
     ) -> ([Self; 16], [Self; 16]) {
         let (s, e, x) = (pulp::cast(s), pulp::cast(e), pulp::cast(x));
         let one = simd._mm512_set1_ps(1.0);
-        // Three of the seven additions as `a + b 1` and `a - b 1`, see `NEAREST`.
-        let t = simd._mm512_fmadd_round_ps::<NEAREST>(x, one, s);
+        // Three of the seven additions as `a - b 1`, see `NEAREST`; not the two that carry
+        // a sum to the next chunk, whose latency (an addition's is shorter) bounds the loop.
+        let t = simd._mm512_add_ps(s, x);
         let bp = simd._mm512_fnmadd_round_ps::<NEAREST>(s, one, t);
-        let err = simd._mm512_add_ps(
-            simd._mm512_sub_ps(s, simd._mm512_sub_ps(t, bp)),
-            simd._mm512_sub_ps(x, bp),
-        );
-        let e = simd._mm512_fmadd_round_ps::<NEAREST>(err, one, e);
+        let tb = simd._mm512_fnmadd_round_ps::<NEAREST>(bp, one, t);
+        let sd = simd._mm512_fnmadd_round_ps::<NEAREST>(tb, one, s);
+        let err = simd._mm512_add_ps(sd, simd._mm512_sub_ps(x, bp));
+        let e = simd._mm512_add_ps(e, err);
         (pulp::cast(t), pulp::cast(e))
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn fold_lanes_avx512(simd: Avx512f, s: [Self; 16], e: [Self; 16]) -> f64 {
+        use std::arch::x86_64::__m512;
+        // Whole vectors, as in `two_sum_avx512` (cast as two halves, the error lanes of the
+        // sigmoid rows' loop were kept on the stack).
+        let (s, e): (__m512, __m512) = (pulp::cast(s), pulp::cast(e));
+        // Lanes 0-7 and 8-15, widened exactly.
+        let low = |x| simd._mm512_cvtps_pd(simd._mm512_castps512_ps256(x));
+        let high = |x| {
+            let upper = simd._mm512_extractf64x4_pd::<1>(simd._mm512_castps_pd(x));
+            simd._mm512_cvtps_pd(pulp::cast(upper))
+        };
+        let lo = simd._mm512_add_pd(low(s), low(e));
+        let hi = simd._mm512_add_pd(high(s), high(e));
+        fold_halves(simd, lo, hi)
     }
 
     #[inline(always)]
@@ -449,7 +493,9 @@ impl Real for f64 {
         let e: [__m512d; 2] = pulp::cast(e);
         let x: [__m512d; 2] = pulp::cast(x);
         let one = simd._mm512_set1_pd(1.0);
-        // As in `f32`: three additions as multiply-adds by 1.
+        // Three additions as multiply-adds by 1, as `f32` had them before it moved two (the
+        // ones carrying a sum to the next chunk) back to additions for their shorter latency:
+        // a chunk here is two vectors, two such chains side by side (not measured since).
         let half = |i: usize| {
             let t = simd._mm512_fmadd_round_pd::<NEAREST>(x[i], one, s[i]);
             let bp = simd._mm512_fnmadd_round_pd::<NEAREST>(s[i], one, t);
@@ -461,6 +507,15 @@ impl Real for f64 {
         };
         let ((t0, e0), (t1, e1)) = (half(0), half(1));
         (pulp::cast([t0, t1]), pulp::cast([e0, e1]))
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn fold_lanes_avx512(simd: Avx512f, s: [Self; 16], e: [Self; 16]) -> f64 {
+        use std::arch::x86_64::__m512d;
+        let (s, e): ([__m512d; 2], [__m512d; 2]) = (pulp::cast(s), pulp::cast(e));
+        let half = |i: usize| simd._mm512_add_pd(s[i], e[i]);
+        fold_halves(simd, half(0), half(1))
     }
 
     #[inline(always)]
