@@ -1164,8 +1164,7 @@ fn softmax_row<T: Real, L: DenseLabel, I: Isa, const BACK: bool, const FMA: bool
     }
     // A NaN or infinite logit makes the linear sum NaN or infinite (`m - z` is), so it is
     // looked for only when a sum is not finite.
-    let m = kernel::max_of(z);
-    let j = kernel::first_index(z, m, isa);
+    let (m, j) = kernel::max_and_index(z, isa);
     let (pos, neg) = ctx.soft_targets(positives);
     let s = ctx.scale;
     let r = T::from_f64;
