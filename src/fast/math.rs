@@ -338,8 +338,7 @@ impl Real for f32 {
     #[inline(always)]
     fn fold_lanes_avx512(simd: Avx512f, s: [Self; 16], e: [Self; 16]) -> f64 {
         use std::arch::x86_64::__m512;
-        // Whole vectors, as in `two_sum_avx512` (cast as two halves, the error lanes of the
-        // sigmoid rows' loop were kept on the stack).
+        // Whole vectors, as in `two_sum_avx512`.
         let (s, e): (__m512, __m512) = (pulp::cast(s), pulp::cast(e));
         // Lanes 0-7 and 8-15, widened exactly.
         let low = |x| simd._mm512_cvtps_pd(simd._mm512_castps512_ps256(x));
