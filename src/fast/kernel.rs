@@ -1126,6 +1126,7 @@ mod tests {
     /// signed zeros among them; also rows of only NaN or `-inf`, and the maximum placed at
     /// each stripe's first and last element.
     #[test]
+    #[cfg(feature = "verify")]
     fn max_and_index_matches_a_plain_scan() {
         fn plain(z: &[f32]) -> (f32, usize) {
             let mut m = -f32::MAX;
@@ -1137,13 +1138,7 @@ mod tests {
             (m, z.iter().position(|&x| x == m).unwrap_or(0))
         }
         let palette = [-3.0, -0.0, 0.0, 1.5, f32::NAN, f32::NEG_INFINITY, -f32::MAX];
-        let mut state = 0x5eed_u64;
-        let mut draw = move |n: u64| {
-            state = state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            ((state >> 33) % n) as usize
-        };
+        let mut rng = crate::verify::sample::Rng::new(0x5eed);
         let mut rows: Vec<Vec<f32>> = Vec::new();
         for n in [
             1,
@@ -1158,11 +1153,7 @@ mod tests {
             3 * STRIPE + 100,
         ] {
             for _ in 0..6 {
-                rows.push(
-                    (0..n)
-                        .map(|_| palette[draw(palette.len() as u64)])
-                        .collect(),
-                );
+                rows.push((0..n).map(|_| rng.pick(&palette)).collect());
             }
             rows.push(vec![f32::NAN; n]);
             rows.push(vec![f32::NEG_INFINITY; n]);
@@ -1173,9 +1164,9 @@ mod tests {
                 rows.push(z);
             }
         }
-        let check = |isa: &dyn Fn(&[f32]) -> (f32, usize)| {
+        let check = |found: &dyn Fn(&[f32]) -> (f32, usize)| {
             for z in &rows {
-                let (m, j) = isa(z);
+                let (m, j) = found(z);
                 let (pm, pj) = plain(z);
                 assert!(
                     m == pm && j == pj,
