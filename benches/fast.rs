@@ -26,8 +26,9 @@ use rayon::prelude::*;
 
 const SHAPES: [(usize, usize); 4] = [(256, 80), (4096, 80), (1024, 1000), (64, 100_000)];
 /// The widest shape with ten times the rows: 256 MB of `f32` logits and as much gradient,
-/// beyond any L3, so the stream runs at the memory's pace. At 64x100000 its 51-58 MB can
-/// stay partly in a 32 MB L3 between iterations. Rows of the same width keep the fast path's
+/// beyond the L3s measured here (32 MB, and 480 MB as one guest reports it), so the stream
+/// runs at the memory's pace. At 64x100000 its 51-58 MB stay partly in a 32 MB L3 between
+/// iterations, and wholly in a 480 MB one. Rows of the same width keep the fast path's
 /// per-row work (and its use of L2) as at 64x100000.
 const OUT_OF_CACHE: (usize, usize) = (640, 100_000);
 const SCHEMES: [Scheme; 3] = [Scheme::BceSymmetric, Scheme::MlUniform, Scheme::Zlpr];

@@ -373,3 +373,40 @@ fn tied_maxima_within_budget() {
         }
     }
 }
+
+/// `f32` softmax rows of 1,024 classes and more whose maximum `m` is in `[0, 64]` sum
+/// `exp(z)` and scale by `exp(-m)` afterwards (`softmax_row`): maxima at 0, at 1e-30, within
+/// the range, at 64 and just past it or below 0 (both shifted), logits down to 120 below the
+/// maximum (where `exp(z)` underflows), each with and without class weights of 1e-30, for
+/// which the gradient's factor `S exp(-m)` falls below `f32`'s least normal where `m` is
+/// above about 18 (those rows run again shifted).
+#[test]
+fn unshifted_rows_within_budget() {
+    let reference = Reference::default();
+    let softmax = Scheme::ALL
+        .into_iter()
+        .filter(|s| s.family() == Family::Softmax);
+    for scheme in softmax {
+        let mut rng = Rng::new(common::seed(0xfa57_0003));
+        let classes = 1024 + rng.below(600);
+        let mut logits = Vec::new();
+        let mut labels = Vec::new();
+        for top in [0.0, 1e-30, 0.5, 17.0, 30.0, 63.9, 64.0, 64.1, -0.5] {
+            let mut z: Vec<f64> = (0..classes).map(|_| top - rng.unit() * 120.0).collect();
+            z[rng.below(classes)] = top;
+            logits.push(z);
+            labels.push(common::labels(&mut rng, scheme, classes));
+        }
+        let params = common::params(&mut rng, scheme, classes);
+        let tiny = Weights {
+            class: Some(vec![Param::new(1e-30); classes]),
+            pos: None,
+        };
+        for weights in [Weights::default(), tiny] {
+            let smoothing = Smoothing::new(scheme, &params).unwrap();
+            let batch = Batch::from_rows(&logits, &labels).unwrap();
+            let problem = Problem::new(smoothing, weights, batch).unwrap();
+            measure_both(&problem, &reference);
+        }
+    }
+}

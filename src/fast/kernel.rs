@@ -181,6 +181,7 @@ fn lanes<T: Real>(chunk: &[T]) -> [T; W] {
 }
 
 /// Compensated sum of non-negative `f64` terms (Neumaier's compensation).
+#[derive(Clone, Copy)]
 pub(crate) struct Acc {
     sum: f64,
     comp: f64,
@@ -699,18 +700,32 @@ fn shift_times<T: Real>(m: T, z: T, c: T) -> T {
 
 /// `exp(z - m)` over one chunk (`z` and `e` hold `W` elements) as `shifted_exp`, without
 /// its guards: an infinite `z - m` gives NaN here, and such rows run again with `WIDE`
-/// (their `m - z` overflows too).
+/// (their `m - z` overflows too). Not `SHIFTED`: `exp(z)`, `z` at most
+/// [`Real::UNSHIFTED_MAX`], with no two-sum (`m` unused).
 #[inline(always)]
-fn shifted_exps_one<T: Real, I: Isa, const FMA: bool>(isa: I, z: &[T], e: &mut [T], m: T) {
+fn shifted_exps_one<T: Real, I: Isa, const FMA: bool, const SHIFTED: bool>(
+    isa: I,
+    z: &[T],
+    e: &mut [T],
+    m: T,
+) {
     let zc = &lanes(z);
     let mut hi = [T::ZERO; W];
     let mut lo = [T::ZERO; W];
     for i in 0..W {
-        (hi[i], lo[i]) = two_diff(zc[i], m);
+        (hi[i], lo[i]) = if SHIFTED {
+            two_diff(zc[i], m)
+        } else {
+            (zc[i], T::ZERO)
+        };
     }
     let ex = exp_nonpos_lanes::<T, I, FMA>(isa, hi);
     for (i, ek) in e.iter_mut().enumerate().take(W) {
-        *ek = T::madd::<FMA>(ex[i], lo[i], ex[i]);
+        *ek = if SHIFTED {
+            T::madd::<FMA>(ex[i], lo[i], ex[i])
+        } else {
+            ex[i]
+        };
     }
 }
 
@@ -719,13 +734,22 @@ fn shifted_exps_one<T: Real, I: Isa, const FMA: bool>(isa: I, z: &[T], e: &mut [
 /// over the chunk count: both generic forms tried compiled to a loop 2-4% slower (the
 /// README's change list).
 #[inline(always)]
-fn shifted_exps_pair<T: Real, I: Isa, const FMA: bool>(isa: I, z: &[T], e: &mut [T], m: T) {
+fn shifted_exps_pair<T: Real, I: Isa, const FMA: bool, const SHIFTED: bool>(
+    isa: I,
+    z: &[T],
+    e: &mut [T],
+    m: T,
+) {
     let mut zc = [T::ZERO; 2 * W];
     zc.copy_from_slice(&z[..2 * W]);
     let mut hi = [T::ZERO; 2 * W];
     let mut lo = [T::ZERO; 2 * W];
     for i in 0..2 * W {
-        (hi[i], lo[i]) = two_diff(zc[i], m);
+        (hi[i], lo[i]) = if SHIFTED {
+            two_diff(zc[i], m)
+        } else {
+            (zc[i], T::ZERO)
+        };
     }
     let mut p = [T::ZERO; 2 * W];
     let mut t = [T::ZERO; 2 * W];
@@ -736,14 +760,21 @@ fn shifted_exps_pair<T: Real, I: Isa, const FMA: bool>(isa: I, z: &[T], e: &mut 
     let (t0, t1) = (lanes(&t[..W]), lanes(&t[W..]));
     let ex0 = isa.exp_scale(p0, t0);
     let ex1 = isa.exp_scale(p1, t1);
-    for i in 0..W {
-        e[i] = T::madd::<FMA>(ex0[i], lo[i], ex0[i]);
-        e[W + i] = T::madd::<FMA>(ex1[i], lo[W + i], ex1[i]);
+    if SHIFTED {
+        for i in 0..W {
+            e[i] = T::madd::<FMA>(ex0[i], lo[i], ex0[i]);
+            e[W + i] = T::madd::<FMA>(ex1[i], lo[W + i], ex1[i]);
+        }
+    } else {
+        e[..W].copy_from_slice(&ex0);
+        e[W..2 * W].copy_from_slice(&ex1);
     }
 }
 
 /// Second pass of a softmax row over one segment: `exp(z - m)` (stored into `g` when
 /// `BACK`), the linear part of the loss and the sum of the coefficients; `exps` is scratch.
+/// Not `SHIFTED` (rows whose maximum `m` is in `[0, UNSHIFTED_MAX]`): `exp(z)` in place of
+/// `exp(z - m)`, in the sum and in `g` (the caller scales both by `exp(-m)`).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn softmax_sums<
@@ -754,6 +785,7 @@ pub(crate) fn softmax_sums<
     const BACK: bool,
     const FMA: bool,
     const WIDE: bool,
+    const SHIFTED: bool,
 >(
     z: &[T],
     g: &mut [T],
@@ -787,12 +819,12 @@ pub(crate) fn softmax_sums<
         let mut pairs = block.chunks_exact(2 * W);
         let mut out = exps.chunks_exact_mut(2 * W);
         for (zp, ep) in pairs.by_ref().zip(out.by_ref()) {
-            shifted_exps_pair::<T, I, FMA>(isa, zp, ep, m);
+            shifted_exps_pair::<T, I, FMA, SHIFTED>(isa, zp, ep, m);
         }
         let zr = pairs.remainder();
         if !zr.is_empty() {
             let ec = &mut exps[block.len() - zr.len()..block.len()];
-            shifted_exps_one::<T, I, FMA>(isa, zr, ec, m);
+            shifted_exps_one::<T, I, FMA, SHIFTED>(isa, zr, ec, m);
         }
         // The argmax's term is left out of the sum (and of `g`, where the caller writes it):
         // one store per block, not a lane test per chunk.
@@ -835,7 +867,12 @@ pub(crate) fn softmax_sums<
     for (i, &zk) in rest.iter().enumerate() {
         let k = base + i;
         let [ck, _] = c.at(k, y.at(k));
-        let ek = select(k == argmax, T::ZERO, shifted_exp::<T, FMA>(zk, m));
+        let ek = if SHIFTED {
+            shifted_exp::<T, FMA>(zk, m)
+        } else {
+            zk.exp_with::<FMA>()
+        };
+        let ek = select(k == argmax, T::ZERO, ek);
         sums.rest.add(ek.to_f64());
         sums.linear.add(shift_times(m, zk, ck).to_f64());
         if C::TOTAL {

@@ -102,6 +102,11 @@ pub trait Real:
     const EXP_LO: Self;
     /// Above this, [`Real::exp`] overflows to +inf.
     const EXP_HI: Self;
+    /// The largest row maximum `m` for which the softmax rows sum `exp(z)` and scale the
+    /// sums by `exp(-m)` afterwards (`m >= 0` too), see `softmax_row`; `None` in `f64`,
+    /// whose own precision that `f64` scaling would spend.
+    #[doc(hidden)]
+    const UNSHIFTED_MAX: Option<f64>;
     /// `x` rounded to nearest.
     fn from_f64(x: f64) -> Self;
     /// The value widened exactly.
@@ -116,8 +121,8 @@ pub trait Real:
     /// `e^x`, with the polynomial's steps fused (`FMA`) or not.
     fn exp_with<const FMA: bool>(self) -> Self;
     /// `e^x` for `x <= 0` (or NaN, giving 0), one clamp fewer than [`Real::exp_with`]: the
-    /// same bits there, wrong above [`Real::EXP_HI`]. For the kernels, whose arguments are
-    /// never positive.
+    /// same bits there and up to [`Real::EXP_HI`], wrong above it. For the kernels, whose
+    /// arguments are never positive, or at most [`Real::UNSHIFTED_MAX`].
     #[doc(hidden)]
     fn exp_nonpos_with<const FMA: bool>(self) -> Self;
     /// [`Real::exp_nonpos_with`] before its last step: `(p, t)` with the result
@@ -222,6 +227,7 @@ impl Real for f32 {
     const INFINITY: Self = f32::INFINITY;
     const EXP_LO: Self = -110.0;
     const EXP_HI: Self = 89.0;
+    const UNSHIFTED_MAX: Option<f64> = Some(64.0);
 
     #[inline(always)]
     fn from_f64(x: f64) -> Self {
@@ -380,6 +386,7 @@ impl Real for f64 {
     const INFINITY: Self = f64::INFINITY;
     const EXP_LO: Self = -760.0;
     const EXP_HI: Self = 710.0;
+    const UNSHIFTED_MAX: Option<f64> = None;
 
     #[inline(always)]
     fn from_f64(x: f64) -> Self {
