@@ -351,8 +351,9 @@ fn every_family_names_its_invalid_label() {
             let loss = Loss::new(&s, Reduction::Sum, &Weights::default())
                 .unwrap()
                 .with_dispatch(dispatch);
-            // A remainder only, chunks and a remainder, chunks only, more than a block.
-            for n in [5, 37, 80, 1037] {
+            // A remainder only, chunks and a remainder, chunks only, more than a block, and
+            // a row long enough that its positives are listed (the crate's `LIST_ROW`).
+            for n in [5, 37, 80, 1037, 4100] {
                 let logits: Vec<f32> = (0..3 * n).map(|i| (i % 23) as f32 / 4.0 - 2.5).collect();
                 let mut g = vec![0f32; 3 * n];
                 for column in [1, n / 2, n - 2] {
@@ -414,7 +415,7 @@ fn every_family_names_its_invalid_label() {
             }
         }
     }
-    assert_eq!(cases, 3 * 2 * 4 * 3 * 5);
+    assert_eq!(cases, 3 * 2 * 5 * 3 * 5);
 }
 
 /// Every family names the row and column of a NaN, `+inf` or `-inf` logit, wherever it sits
@@ -811,6 +812,60 @@ fn short_sparse_rows_give_the_dense_bits() {
                     bits(&gs),
                     "{scheme} N = {classes}: f64 gradients"
                 );
+            }
+        }
+    }
+}
+
+/// Long dense rows with few positives (at most 32, a run of at least 128 classes per
+/// positive, from 4096 classes: the crate's `PATCHED`, `LONG_RUNS` and `LIST_ROW`) run as
+/// the sparse rows with the same positives in the sigmoid and softmax families: the same
+/// bits, forward and forward-backward, in both precisions, with and without class weights.
+/// ZLPR's dense rows keep their labels and are left out.
+#[test]
+fn long_dense_rows_with_few_positives_give_the_sparse_bits() {
+    let rows = 3;
+    for classes in [4096, 20011] {
+        let last = classes as u32 - 1;
+        for scheme in Scheme::ALL.into_iter().filter(|&s| s != Scheme::Zlpr) {
+            let (smoothing, logits, _) = big(scheme, rows, classes);
+            let sets: Vec<Vec<u32>> = if scheme.single_label() {
+                vec![vec![0], vec![last / 2 + 3]]
+            } else {
+                // Ends, neighbours, a remainder's worth apart, and the most that are listed.
+                let most = (0..32).map(|i| 5 + 97 * i).collect();
+                let most = if classes >= 128 * 33 {
+                    most
+                } else {
+                    vec![0, 1, 2]
+                };
+                vec![vec![0, 15, 16, 4000, last], vec![last], most]
+            };
+            for positives in &sets {
+                let (dense, offsets, indices) = same_positives(rows, classes, positives);
+                let csr = Csr::new(classes, &offsets, &indices).unwrap();
+                let dense = Dense::new(classes, &dense);
+                let what = format!("{scheme} N = {classes}, {} positives", positives.len());
+                for weights in with_class_weights(scheme, classes) {
+                    let loss = Loss::new(&smoothing, Reduction::None, &weights).unwrap();
+                    let mut gd = vec![0.0f32; rows * classes];
+                    let mut gs = vec![0.0f32; rows * classes];
+                    let d = loss.forward_backward(&logits, &dense, &mut gd).unwrap();
+                    let s = loss.forward_backward(&logits, &csr, &mut gs).unwrap();
+                    assert_eq!(bits(&d, &gd), bits(&s, &gs), "{what}");
+                    let d = loss.forward(&logits, &dense).unwrap();
+                    let s = loss.forward(&logits, &csr).unwrap();
+                    assert_eq!(bits(&d, &[]), bits(&s, &[]), "{what}, forward");
+                    let wide: Vec<f64> = logits.iter().map(|&x| f64::from(x)).collect();
+                    let mut gd = vec![0.0f64; rows * classes];
+                    let mut gs = vec![0.0f64; rows * classes];
+                    let d = loss.forward_backward(&wide, &dense, &mut gd).unwrap();
+                    let s = loss.forward_backward(&wide, &csr, &mut gs).unwrap();
+                    let bits64 = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                    let (d, s) = (d.per_row().unwrap(), s.per_row().unwrap());
+                    assert_eq!(bits64(d), bits64(s), "{what}: f64 losses");
+                    assert_eq!(bits64(&gd), bits64(&gs), "{what}: f64 gradients");
+                }
             }
         }
     }

@@ -181,7 +181,6 @@ fn lanes<T: Real>(chunk: &[T]) -> [T; W] {
 }
 
 /// Compensated sum of non-negative `f64` terms (Neumaier's compensation).
-#[derive(Clone, Copy)]
 pub(crate) struct Acc {
     sum: f64,
     comp: f64,
@@ -214,7 +213,7 @@ impl Acc {
     }
 
     #[inline(always)]
-    pub(crate) fn total(self) -> f64 {
+    pub(crate) fn total(&self) -> f64 {
         self.sum + self.comp
     }
 }
@@ -720,12 +719,12 @@ fn shifted_exps_one<T: Real, I: Isa, const FMA: bool, const SHIFTED: bool>(
         };
     }
     let ex = exp_nonpos_lanes::<T, I, FMA>(isa, hi);
-    for (i, ek) in e.iter_mut().enumerate().take(W) {
-        *ek = if SHIFTED {
-            T::madd::<FMA>(ex[i], lo[i], ex[i])
-        } else {
-            ex[i]
-        };
+    if SHIFTED {
+        for (ek, (&x, &l)) in e.iter_mut().zip(ex.iter().zip(&lo)) {
+            *ek = T::madd::<FMA>(x, l, x);
+        }
+    } else {
+        e[..W].copy_from_slice(&ex);
     }
 }
 

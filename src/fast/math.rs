@@ -102,6 +102,8 @@ pub trait Real:
     const EXP_LO: Self;
     /// Above this, [`Real::exp`] overflows to +inf.
     const EXP_HI: Self;
+    /// The least positive normal value.
+    const MIN_NORMAL: Self;
     /// The largest row maximum `m` for which the softmax rows sum `exp(z)` and scale the
     /// sums by `exp(-m)` afterwards (`m >= 0` too), see `softmax_row`; `None` in `f64`,
     /// whose own precision that `f64` scaling would spend.
@@ -227,6 +229,7 @@ impl Real for f32 {
     const INFINITY: Self = f32::INFINITY;
     const EXP_LO: Self = -110.0;
     const EXP_HI: Self = 89.0;
+    const MIN_NORMAL: Self = f32::MIN_POSITIVE;
     const UNSHIFTED_MAX: Option<f64> = Some(64.0);
 
     #[inline(always)]
@@ -386,6 +389,7 @@ impl Real for f64 {
     const INFINITY: Self = f64::INFINITY;
     const EXP_LO: Self = -760.0;
     const EXP_HI: Self = 710.0;
+    const MIN_NORMAL: Self = f64::MIN_POSITIVE;
     const UNSHIFTED_MAX: Option<f64> = None;
 
     #[inline(always)]

@@ -959,10 +959,10 @@ enum RowValue {
 /// labels, see [`ChunkOp::run`] (a kibibyte on the stack).
 const EXPAND: usize = 1024;
 
-/// Dense softmax rows at least this long list their positives, when they have at most
-/// [`kernel::PATCHED`], for a gradient pass without label reads, see `softmax_row`
-/// (measured: on 80-class rows the listing cost more than it saved, 1.0 against 0.5 ns per
-/// element).
+/// Dense sigmoid and softmax rows at least this long list their positives, when they have
+/// at most [`kernel::PATCHED`], and run as sparse rows: passes without label reads, see
+/// `sigmoid_row` and `softmax_row` (measured: on 80-class softmax rows the listing cost more
+/// than it saved, 1.0 against 0.5 ns per element).
 const LIST_ROW: usize = 4096;
 
 /// Softmax rows at least this long may sum `exp(z)` unshifted, see `softmax_row` (measured:
@@ -1078,6 +1078,22 @@ fn sigmoid_row<T: Real, L: DenseLabel, I: Isa, const BACK: bool, const FMA: bool
         pos: ctx.pos,
     };
     let weighted = ctx.class.is_some() || ctx.pos.is_some();
+    // A long dense row with few positives runs as those positives (sparse labels), with no
+    // label reads in its pass and the sparse row's bits. Counting replaces the pass's own
+    // label check; a row with a bad label keeps its labels, and the pass reports it (after a
+    // non-finite logit, as in every other row).
+    let mut first = [0u32; kernel::PATCHED];
+    let labels = match labels {
+        RowRef::Dense(y) if n >= LIST_ROW && u32::try_from(n).is_ok() => {
+            match kernel::count_dense(y, &mut first) {
+                (count, true) if count <= kernel::PATCHED && takes_runs(n, &first[..count]) => {
+                    RowRef::Sparse(&first[..count])
+                }
+                _ => labels,
+            }
+        }
+        other => other,
+    };
     // A non-finite logit makes the total NaN or infinite; so does a lane that overflowed,
     // and then the row runs again with `f64` sums.
     macro_rules! pass {
@@ -1167,6 +1183,14 @@ fn softmax_row<T: Real, L: DenseLabel, I: Isa, const BACK: bool, const FMA: bool
     if ctx.scheme.single_label() && positives > 1 {
         return Err(RowFault::Several(positives));
     }
+    // A dense row whose positives are listed runs as those positives (sparse labels): the
+    // sums take the runs between them and read no labels, and give the sparse row's bits.
+    let segment_labels = match labels {
+        RowRef::Dense(_) if listed > 0 && takes_runs(n, &first[..listed]) => {
+            RowRef::Sparse(&first[..listed])
+        }
+        other => other,
+    };
     // A NaN or infinite logit makes the linear sum NaN or infinite (`m - z` is), so it is
     // looked for only when a sum is not finite.
     let (m, j) = kernel::max_and_index(z, isa);
@@ -1195,7 +1219,7 @@ fn softmax_row<T: Real, L: DenseLabel, I: Isa, const BACK: bool, const FMA: bool
                 total: Acc::new(),
             };
             if plain_only {
-                segments!(labels, n, |range, src| kernel::softmax_sums::<
+                segments!(segment_labels, n, |range, src| kernel::softmax_sums::<
                     T,
                     _,
                     _,
@@ -1208,7 +1232,7 @@ fn softmax_row<T: Real, L: DenseLabel, I: Isa, const BACK: bool, const FMA: bool
                     z, g, range, src, plain, m, j, isa, exps, &mut sums
                 ));
             } else {
-                segments!(labels, n, |range, src| kernel::softmax_sums::<
+                segments!(segment_labels, n, |range, src| kernel::softmax_sums::<
                     T,
                     _,
                     _,
@@ -1232,56 +1256,50 @@ fn softmax_row<T: Real, L: DenseLabel, I: Isa, const BACK: bool, const FMA: bool
     // would not (and `exp(z) exp(-m)` rounds once where it is subnormal, as `exp(z - m)`).
     let unshifted =
         n >= UNSHIFTED_ROW && T::UNSHIFTED_MAX.is_some_and(|top| (0.0..=top).contains(&m.to_f64()));
-    let mut shift = if unshifted { (-m.to_f64()).exp() } else { 1.0 };
-    let tried = if unshifted {
+    let mut sums = if unshifted {
         pass!(false, false)
     } else {
         pass!(false, true)
     };
-    let mut sums = match tried {
-        sums if !sums.finite() => {
-            #[allow(clippy::eq_op)] // x - x is 0 exactly for finite x.
-            if z.iter().any(|&x| x - x != T::ZERO) {
-                return Err(RowFault::NonFinite);
-            }
-            shift = 1.0;
-            pass!(true, true)
+    // Whether `sums` hold `exp(z)`, to be scaled by `exp(-m)`.
+    let mut scaled = unshifted;
+    if !sums.finite() {
+        #[allow(clippy::eq_op)] // x - x is 0 exactly for finite x.
+        if z.iter().any(|&x| x - x != T::ZERO) {
+            return Err(RowFault::NonFinite);
         }
-        found => found,
-    };
-    let plain_total = || {
-        // Exact products in `f64` (an `f32` target times a count below 2^29), one rounding.
-        let positives = positives as f64;
-        plain.pos[0].to_f64() * positives + plain.neg[0].to_f64() * (n as f64 - positives)
-    };
-    // The gradient's factor `a` below, scaled by `exp(-m)`, must stay a normal `f32` (it is
-    // rounded to one); where it would not, the row runs again shifted (it is below `2^-126`
-    // only for a scale or weights far below any in use: `a >= S scale exp(-64) / N`).
-    if BACK && shift != 1.0 {
+        scaled = false;
+        sums = pass!(true, true);
+    }
+    // `(rest, total, a)`: the loss's `rest` and `total` and the gradient's factor `a`.
+    let finish = |sums: &SoftSums, scaled: bool| {
+        let shift = if scaled { (-m.to_f64()).exp() } else { 1.0 };
+        let rest = sums.rest.total() * shift;
         let total = if plain_only {
-            plain_total()
+            // Exact products in `f64` (an `f32` target times a count below 2^29), one
+            // rounding.
+            let positives = positives as f64;
+            plain.pos[0].to_f64() * positives + plain.neg[0].to_f64() * (n as f64 - positives)
         } else {
             sums.total.total()
         };
-        let a = total * s / (1.0 + sums.rest.total() * shift) * shift;
-        if a < f64::from(f32::MIN_POSITIVE) {
-            shift = 1.0;
-            sums = pass!(false, true);
-        }
-    }
-    let rest = sums.rest.total() * shift;
-    let total = if plain_only {
-        plain_total()
-    } else {
-        sums.total.total()
+        (rest, total, total * s / (1.0 + rest) * shift)
     };
+    let (mut rest, mut total, mut a) = finish(&sums, scaled);
+    // Scaled by `exp(-m)`, `a` must stay a normal `T` (it is rounded to one); where it would
+    // not, the row runs again shifted (it is below the least normal only for a scale or
+    // weights far below any in use: `a >= S scale exp(-64) / N`).
+    if BACK && scaled && a < T::MIN_NORMAL.to_f64() {
+        sums = pass!(false, true);
+        (rest, total, a) = finish(&sums, false);
+    }
     let parts = SoftParts {
         linear: sums.linear.total(),
         total,
         rest,
     };
     if BACK {
-        let a = r(total * s / (1.0 + rest) * shift);
+        let a = r(a);
         // The gradient pass reads no logits: one pass over the row; sparse rows, and dense
         // rows whose positives are listed, as all negatives with their positives patched
         // (the same bits as a pass reading the labels, without reading them).
