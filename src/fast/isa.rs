@@ -11,6 +11,10 @@ use super::math::{Real, two_sum_into};
 
 /// An instruction set's extras, as a zero-sized token obtained from `pulp`'s run-time check.
 pub(crate) trait Isa: Copy {
+    /// Whether the kernels' bodies run out of line (see [`split`]): the portable code's do;
+    /// a dispatched instruction set's stay inline, in the function that has its target
+    /// features.
+    const OUTLINE: bool = false;
     /// [`Real::exp_scale`] over a chunk's lanes.
     fn exp_scale<T: Real>(self, p: [T; W], t: [T; W]) -> [T; W];
     /// The lanes of `z` equal to `m`, as the bits of a mask (lane `i` as bit `i`).
@@ -61,11 +65,36 @@ fn fold_lanes_portable<T: Real>(s: [T; W], e: [T; W]) -> f64 {
     v[0]
 }
 
+/// `$call`, out of line where the instruction set `$isa` is the portable code, inline
+/// otherwise. Inlined everywhere, one chunk's portable code was a single function with
+/// thousands of loops, and LLVM's loop passes, whose cost grows with the function around
+/// each loop, took most of a build: about five of the seven and a half minutes for one entry
+/// point (`f32` dense forward and backward) at opt-level 1. A dispatched kernel must stay
+/// inline, in the function compiled with its target features; the branch not taken is not
+/// compiled.
+macro_rules! split {
+    ($isa:ty, $call:expr) => {
+        if <$isa as $crate::fast::isa::Isa>::OUTLINE {
+            $crate::fast::isa::out_of_line(|| $call)
+        } else {
+            $call
+        }
+    };
+}
+pub(crate) use split;
+
+/// Runs `f` in a function of its own (see [`split`]).
+#[inline(never)]
+pub(crate) fn out_of_line<R>(f: impl FnOnce() -> R) -> R {
+    f()
+}
+
 /// The portable code: no extras.
 #[derive(Clone, Copy)]
 pub(crate) struct Baseline;
 
 impl Isa for Baseline {
+    const OUTLINE: bool = true;
     #[inline(always)]
     fn exp_scale<T: Real>(self, p: [T; W], t: [T; W]) -> [T; W] {
         // A loop, not `array::from_fn`: that was left out of line in some kernels, compiled

@@ -96,6 +96,8 @@ pub mod budget;
 mod isa;
 mod kernel;
 mod math;
+#[cfg(all(feature = "shared-kernels", not(test)))]
+pub mod shared;
 
 #[cfg(target_arch = "x86_64")]
 use pulp::Simd;
@@ -103,7 +105,7 @@ use rayon::prelude::*;
 
 #[cfg(target_arch = "x86_64")]
 use isa::{Avx2, Avx512};
-use isa::{Baseline, Isa};
+use isa::{Baseline, Isa, split};
 
 use crate::error::Error;
 use crate::problem::{Reduction, Weights};
@@ -688,8 +690,8 @@ impl Loss {
         grad: &mut [T],
     ) -> Result<(), (usize, Error)> {
         macro_rules! op {
-            ($fma:literal, $isa:expr) => {
-                ChunkOp::<T, Y, _, BACK, $fma> {
+            ($fma:literal, $isa:expr, $family:ident) => {
+                ChunkOp::<T, Y, _, BACK, $fma, $family> {
                     ctx,
                     isa: $isa,
                     logits,
@@ -700,13 +702,31 @@ impl Loss {
                 }
             };
         }
-        let fault = match (self.dispatch, Level::detect()) {
-            (Dispatch::Portable, _) => op!(false, Baseline).run(),
-            #[cfg(target_arch = "x86_64")]
-            (Dispatch::Auto, Level::V4(simd)) => Simd::vectorize(simd, op!(true, Avx512(simd))),
-            #[cfg(target_arch = "x86_64")]
-            (Dispatch::Auto, Level::V3(simd)) => Simd::vectorize(simd, op!(true, Avx2(simd))),
-            (Dispatch::Auto, _) => pulp::Arch::new().dispatch(op!(false, Baseline)),
+        macro_rules! dispatch {
+            ($family:ident) => {
+                match (self.dispatch, Level::detect()) {
+                    (Dispatch::Portable, _) => op!(false, Baseline, $family).run(),
+                    #[cfg(target_arch = "x86_64")]
+                    (Dispatch::Auto, Level::V4(simd)) => {
+                        Simd::vectorize(simd, op!(true, Avx512(simd), $family))
+                    }
+                    #[cfg(target_arch = "x86_64")]
+                    (Dispatch::Auto, Level::V3(simd)) => {
+                        Simd::vectorize(simd, op!(true, Avx2(simd), $family))
+                    }
+                    // Without AVX2 the portable code, compiled for the baseline target (as
+                    // `pulp::Arch::dispatch` would run it, from three more copies of the
+                    // code).
+                    (Dispatch::Auto, _) => op!(false, Baseline, $family).run(),
+                }
+            };
+        }
+        // A function per family, under each dispatch: one with all three took LLVM about
+        // twice as long (its loop passes cost more the larger the function around a loop).
+        let fault = match ctx.scheme.family() {
+            Family::Sigmoid => dispatch!(SIGMOID),
+            Family::Softmax => dispatch!(SOFTMAX),
+            Family::Zlpr => dispatch!(ZLPR),
         };
         match fault {
             Ok(()) => Ok(()),
@@ -845,8 +865,13 @@ impl Level {
     }
 }
 
+/// The families as [`ChunkOp`]'s parameter `FAMILY` (ZLPR: any other value).
+const SIGMOID: u8 = 0;
+const SOFTMAX: u8 = 1;
+const ZLPR: u8 = 2;
+
 /// A chunk of rows, run under `pulp`'s dispatch.
-struct ChunkOp<'a, 'c, T, Y, I, const BACK: bool, const FMA: bool> {
+struct ChunkOp<'a, 'c, T, Y, I, const BACK: bool, const FMA: bool, const FAMILY: u8> {
     ctx: &'a Ctx<'c, T>,
     isa: I,
     logits: &'a [T],
@@ -856,8 +881,8 @@ struct ChunkOp<'a, 'c, T, Y, I, const BACK: bool, const FMA: bool> {
     grad: &'a mut [T],
 }
 
-impl<T: Real, Y: Labels, I: Isa, const BACK: bool, const FMA: bool> pulp::WithSimd
-    for ChunkOp<'_, '_, T, Y, I, BACK, FMA>
+impl<T: Real, Y: Labels, I: Isa, const BACK: bool, const FMA: bool, const FAMILY: u8> pulp::WithSimd
+    for ChunkOp<'_, '_, T, Y, I, BACK, FMA, FAMILY>
 {
     type Output = Result<(), (usize, RowFault)>;
     #[inline(always)]
@@ -866,13 +891,12 @@ impl<T: Real, Y: Labels, I: Isa, const BACK: bool, const FMA: bool> pulp::WithSi
     }
 }
 
-impl<T: Real, Y: Labels, I: Isa, const BACK: bool, const FMA: bool>
-    ChunkOp<'_, '_, T, Y, I, BACK, FMA>
+impl<T: Real, Y: Labels, I: Isa, const BACK: bool, const FMA: bool, const FAMILY: u8>
+    ChunkOp<'_, '_, T, Y, I, BACK, FMA, FAMILY>
 {
     #[inline(always)]
     fn run(self) -> Result<(), (usize, RowFault)> {
         let n = self.ctx.classes;
-        let family = self.ctx.scheme.family();
         let mut parts = [SoftParts::default(); SOFT_GROUP];
         let mut expanded = [false; EXPAND];
         let mut exps = [T::ZERO; kernel::BLOCK_ELEMENTS];
@@ -895,12 +919,11 @@ impl<T: Real, Y: Labels, I: Isa, const BACK: bool, const FMA: bool>
                         mark(&mut expanded, positives, true);
                         let y = RowRef::Dense(&expanded[..n]);
                         let count = Some(positives.len());
-                        let value =
-                            Self::row_value(self.ctx, family, self.isa, z, g, y, count, &mut exps);
+                        let value = Self::row_value(self.ctx, self.isa, z, g, y, count, &mut exps);
                         mark(&mut expanded, positives, false);
                         value
                     }
-                    y => Self::row_value(self.ctx, family, self.isa, z, g, y, None, &mut exps),
+                    y => Self::row_value(self.ctx, self.isa, z, g, y, None, &mut exps),
                 }
                 .map(|value| match value {
                     RowValue::Loss(loss) => loss,
@@ -914,7 +937,7 @@ impl<T: Real, Y: Labels, I: Isa, const BACK: bool, const FMA: bool>
             }
             // A softmax row's logarithm, taken after its group: its latency (a division
             // and a polynomial, a sixth of a short row's time) then overlaps other rows.
-            if family == Family::Softmax {
+            if FAMILY == SOFTMAX {
                 for (loss, p) in group.iter_mut().zip(&parts) {
                     *loss = p.loss::<FMA>();
                 }
@@ -930,7 +953,6 @@ impl<T: Real, Y: Labels, I: Isa, const BACK: bool, const FMA: bool>
     #[allow(clippy::too_many_arguments)]
     fn row_value<L: DenseLabel>(
         ctx: &Ctx<'_, T>,
-        family: Family,
         isa: I,
         z: &[T],
         g: &mut [T],
@@ -938,13 +960,18 @@ impl<T: Real, Y: Labels, I: Isa, const BACK: bool, const FMA: bool>
         count: Option<usize>,
         exps: &mut [T; kernel::BLOCK_ELEMENTS],
     ) -> Result<RowValue, RowFault> {
-        match family {
-            Family::Sigmoid => {
-                sigmoid_row::<T, _, I, BACK, FMA>(ctx, isa, z, g, y, exps).map(RowValue::Loss)
-            }
-            Family::Softmax => softmax_row::<T, _, I, BACK, FMA>(ctx, isa, z, g, y, count, exps)
-                .map(RowValue::Soft),
-            Family::Zlpr => zlpr_row::<T, _, BACK, FMA>(ctx, z, g, y).map(RowValue::Loss),
+        match FAMILY {
+            SIGMOID => split!(
+                I,
+                sigmoid_row::<T, _, I, BACK, FMA>(ctx, isa, z, g, y, exps)
+            )
+            .map(RowValue::Loss),
+            SOFTMAX => split!(
+                I,
+                softmax_row::<T, _, I, BACK, FMA>(ctx, isa, z, g, y, count, exps)
+            )
+            .map(RowValue::Soft),
+            _ => split!(I, zlpr_row::<T, _, I, BACK, FMA>(ctx, z, g, y)).map(RowValue::Loss),
         }
     }
 }
@@ -992,12 +1019,12 @@ impl SoftParts {
 /// labels either the runs between positives and the positives themselves (long runs) or the
 /// whole row with a per-chunk lookup of the positives.
 macro_rules! segments {
-    ($labels:expr, $n:expr, |$range:ident, $src:ident| $body:expr) => {
+    ($isa:ty, $labels:expr, $n:expr, |$range:ident, $src:ident| $body:expr) => {
         match $labels {
             RowRef::Dense(y) => {
                 let $range = 0..$n;
                 let $src = kernel::Dense(y);
-                $body;
+                split!($isa, $body);
             }
             // Few positives in a long row: runs of negatives between them, no label reads.
             RowRef::Sparse(positives) if takes_runs($n, positives) => {
@@ -1007,24 +1034,24 @@ macro_rules! segments {
                     {
                         let $range = previous..p;
                         let $src = Const(false);
-                        $body;
+                        split!($isa, $body);
                     }
                     {
                         let $range = p..p + 1;
                         let $src = Const(true);
-                        $body;
+                        split!($isa, $body);
                     }
                     previous = p + 1;
                 }
                 let $range = previous..$n;
                 let $src = Const(false);
-                $body;
+                split!($isa, $body);
             }
             // Otherwise the whole row, each chunk's labels looked up in the sorted indices.
             RowRef::Sparse(positives) => {
                 let $range = 0..$n;
                 let $src = kernel::Sparse(positives);
-                $body;
+                split!($isa, $body);
             }
         }
     };
@@ -1101,7 +1128,7 @@ fn sigmoid_row<T: Real, L: DenseLabel, I: Isa, const BACK: bool, const FMA: bool
             let mut acc = Acc::new();
             let mut bad = false;
             if weighted {
-                segments!(labels, n, |range, src| kernel::sigmoid_segment::<
+                segments!(I, labels, n, |range, src| kernel::sigmoid_segment::<
                     T,
                     _,
                     _,
@@ -1113,7 +1140,7 @@ fn sigmoid_row<T: Real, L: DenseLabel, I: Isa, const BACK: bool, const FMA: bool
                     z, g, range, src, c, isa, exps, &mut acc, &mut bad
                 ));
             } else {
-                segments!(labels, n, |range, src| kernel::sigmoid_segment::<
+                segments!(I, labels, n, |range, src| kernel::sigmoid_segment::<
                     T,
                     _,
                     _,
@@ -1219,7 +1246,7 @@ fn softmax_row<T: Real, L: DenseLabel, I: Isa, const BACK: bool, const FMA: bool
                 total: Acc::new(),
             };
             if plain_only {
-                segments!(segment_labels, n, |range, src| kernel::softmax_sums::<
+                segments!(I, segment_labels, n, |range, src| kernel::softmax_sums::<
                     T,
                     _,
                     _,
@@ -1232,7 +1259,7 @@ fn softmax_row<T: Real, L: DenseLabel, I: Isa, const BACK: bool, const FMA: bool
                     z, g, range, src, plain, m, j, isa, exps, &mut sums
                 ));
             } else {
-                segments!(segment_labels, n, |range, src| kernel::softmax_sums::<
+                segments!(I, segment_labels, n, |range, src| kernel::softmax_sums::<
                     T,
                     _,
                     _,
@@ -1332,7 +1359,7 @@ fn softmax_row<T: Real, L: DenseLabel, I: Isa, const BACK: bool, const FMA: bool
 }
 
 #[inline(always)]
-fn zlpr_row<T: Real, L: DenseLabel, const BACK: bool, const FMA: bool>(
+fn zlpr_row<T: Real, L: DenseLabel, I: Isa, const BACK: bool, const FMA: bool>(
     ctx: &Ctx<'_, T>,
     z: &[T],
     g: &mut [T],
@@ -1342,7 +1369,7 @@ fn zlpr_row<T: Real, L: DenseLabel, const BACK: bool, const FMA: bool>(
     let mut ext = Extremes::new();
     let mut check = Check::new();
     let mut bad = false;
-    segments!(labels, n, |range, src| kernel::zlpr_extremes(
+    segments!(I, labels, n, |range, src| kernel::zlpr_extremes(
         z, range, src, &mut ext, &mut check, &mut bad
     ));
     if !check.ok() {
@@ -1405,7 +1432,7 @@ fn zlpr_row<T: Real, L: DenseLabel, const BACK: bool, const FMA: bool>(
     let (down, down_top) = plan(down_coef, -1.0);
     let halves = [up, down];
     let mut sums = [Acc::new(), Acc::new()];
-    segments!(labels, n, |range, src| kernel::zlpr_sums::<T, _, FMA>(
+    segments!(I, labels, n, |range, src| kernel::zlpr_sums::<T, _, FMA>(
         z, range, src, halves, &mut sums
     ));
     let [su, sd] = sums;
@@ -1422,9 +1449,12 @@ fn zlpr_row<T: Real, L: DenseLabel, const BACK: bool, const FMA: bool>(
     let (vd, dd) = finish(sd.total(), down_top);
     if BACK {
         let inv = [r(ctx.scale / du), r(ctx.scale / dd)];
-        segments!(labels, n, |range, src| kernel::zlpr_gradient::<T, _, FMA>(
-            z, g, range, src, halves, inv
-        ));
+        segments!(
+            I,
+            labels,
+            n,
+            |range, src| kernel::zlpr_gradient::<T, _, FMA>(z, g, range, src, halves, inv)
+        );
     }
     Ok(vu + vd)
 }
