@@ -410,3 +410,80 @@ fn unshifted_rows_within_budget() {
         }
     }
 }
+
+/// `f32` softmax rows of 1,024 classes and more with plain coefficients take the fused pass,
+/// which finds the maximum `m` as it sums and takes `sum c_k (m - z_k)` from the logits'
+/// sums (`softmax_row`, `fused_parts`). Its hard cases, with dense labels (about a third
+/// positive, and, from 4,096 classes, a few listed) and sparse (looked up, and the runs
+/// between a few positives): logits crowded within 0.01 below a maximum of 63.99 or 0 (the
+/// differences cancel most), the maximum at a positive, repeated in later blocks and in the
+/// remainder, the other terms' sum on both sides of `2^-20` of the maximum's (where the row
+/// falls back to the maximum first), a confident row, and a negative maximum before each row
+/// (the rows after it try the maximum first).
+#[test]
+fn fused_rows_within_budget() {
+    let reference = Reference::default();
+    let softmax = Scheme::ALL
+        .into_iter()
+        .filter(|s| s.family() == Family::Softmax);
+    for scheme in softmax {
+        let mut rng = Rng::new(common::seed(0xfa57_0004));
+        for classes in [
+            1024 + 16 * rng.below(40) + rng.below(16),
+            4096 + rng.below(100),
+        ] {
+            let last = classes - 1;
+            let few: Vec<usize> = if scheme.single_label() {
+                vec![rng.below(classes)]
+            } else {
+                vec![0, 15, 16, classes / 2, last]
+            };
+            let mut logits = Vec::new();
+            let mut labels = Vec::new();
+            let mut push = |z: Vec<f64>, y: Vec<u8>| {
+                // A negative maximum first: the row after it tries the maximum first.
+                logits.push(z.iter().map(|&x| x.min(-3.0) - 1.0).collect());
+                labels.push(y.clone());
+                logits.push(z);
+                labels.push(y);
+            };
+            for y in [common::labels(&mut rng, scheme, classes), {
+                let mut y = vec![0u8; classes];
+                for &k in &few {
+                    y[k] = 1;
+                }
+                y
+            }] {
+                let spread = |rng: &mut Rng, top: f64, width: f64| -> Vec<f64> {
+                    (0..classes).map(|_| top - rng.unit() * width).collect()
+                };
+                for top in [63.99, 0.0] {
+                    let mut z = spread(&mut rng, top, 0.01);
+                    z[rng.below(classes)] = top;
+                    push(z, y.clone());
+                }
+                let positive = y.iter().position(|&v| v == 1).unwrap();
+                let mut z = spread(&mut rng, 20.0, 30.0);
+                z[positive] = 20.0;
+                push(z, y.clone());
+                let mut z = spread(&mut rng, 5.0, 10.0);
+                for k in [rng.below(classes), 600, classes - 300, last] {
+                    z[k] = 5.0;
+                }
+                push(z, y.clone());
+                // `(N - 1) e^-d` against `2^-20` of the maximum's term.
+                let edge = ((classes - 1) as f64 * 2f64.powi(20)).ln();
+                for d in [edge - 1.0, edge - 0.01, edge + 0.01, edge + 1.0, 100.0] {
+                    let mut z = vec![40.0 - d; classes];
+                    z[rng.below(classes)] = 40.0;
+                    push(z, y.clone());
+                }
+            }
+            let params = common::params(&mut rng, scheme, classes);
+            let smoothing = Smoothing::new(scheme, &params).unwrap();
+            let batch = Batch::from_rows(&logits, &labels).unwrap();
+            let problem = Problem::new(smoothing, Weights::default(), batch).unwrap();
+            measure_both(&problem, &reference);
+        }
+    }
+}

@@ -7,7 +7,7 @@
 mod common;
 
 use common::Rng;
-use labelsmooth::fast::{Csr, Dense, Dispatch, Loss, Value};
+use labelsmooth::fast::{Csr, Dense, Dispatch, Labels, Loss, Value};
 use labelsmooth::{
     Batch, Error, Family, Param, Params, Problem, Reduction, Scheme, Smoothing, Weights,
 };
@@ -905,5 +905,88 @@ fn sparse_runs_agree_with_dense() {
                 );
             }
         }
+    }
+}
+
+/// Long `f32` softmax rows with plain coefficients try the fused pass first, or, after a row
+/// that missed it, the maximum first (`softmax_row`): a hint that must change no bits. Each
+/// row of a batch that mixes hits and misses (a negative maximum, a confident row, whose
+/// other terms are too small to take from the full sum) gives the bits it gives alone, and
+/// the forward pass the forward-backward pass's losses; dense and sparse labels, both
+/// dispatches.
+#[test]
+fn fused_rows_keep_their_bits_in_any_batch() {
+    let classes = 3000;
+    for scheme in [Scheme::MlUniform, Scheme::Uniform] {
+        let (smoothing, base, _) = big(scheme, 2, classes);
+        let hit = base[..classes].to_vec();
+        let hit2 = base[classes..].to_vec();
+        let negative: Vec<f32> = hit.iter().map(|&x| x - 30.0).collect();
+        let mut confident = vec![-40.0f32; classes];
+        confident[1234] = 30.0;
+        let rows = [
+            &negative, &hit, &confident, &hit2, &negative, &negative, &hit2,
+        ];
+        let logits: Vec<f32> = rows.iter().flat_map(|r| r.iter().copied()).collect();
+        let positives: &[u32] = if scheme.single_label() {
+            &[1234]
+        } else {
+            &[7, 1234, 2999]
+        };
+        let (dense, offsets, indices) = same_positives(rows.len(), classes, positives);
+        let csr = Csr::new(classes, &offsets, &indices).unwrap();
+        let dense = Dense::new(classes, &dense);
+        let (one, one_offsets, one_indices) = same_positives(1, classes, positives);
+        let one_csr = Csr::new(classes, &one_offsets, &one_indices).unwrap();
+        let one_dense = Dense::new(classes, &one);
+        for dispatch in [Dispatch::Auto, Dispatch::Portable] {
+            let loss = Loss::new(&smoothing, Reduction::None, &Weights::default())
+                .unwrap()
+                .with_dispatch(dispatch);
+            let what = format!("{scheme} {dispatch:?}");
+            same_bits_alone(
+                &loss,
+                &logits,
+                &rows,
+                &dense,
+                &one_dense,
+                &format!("{what} dense"),
+            );
+            same_bits_alone(
+                &loss,
+                &logits,
+                &rows,
+                &csr,
+                &one_csr,
+                &format!("{what} sparse"),
+            );
+        }
+    }
+}
+
+/// Each row of `batch` gives the bits it gives alone (`one`, its labels as a batch of one
+/// row), and the forward pass gives the forward-backward pass's losses.
+fn same_bits_alone<Y: Labels>(
+    loss: &Loss,
+    logits: &[f32],
+    rows: &[&Vec<f32>],
+    batch: &Y,
+    one: &Y,
+    what: &str,
+) {
+    let classes = rows[0].len();
+    let mut g = vec![0f32; logits.len()];
+    let all = loss.forward_backward(logits, batch, &mut g).unwrap();
+    let forward = loss.forward(logits, batch).unwrap();
+    assert_eq!(bits(&all, &[]), bits(&forward, &[]), "{what}");
+    for (r, row) in rows.iter().enumerate() {
+        let mut gr = vec![0f32; classes];
+        let alone = loss.forward_backward(row, one, &mut gr).unwrap();
+        let in_batch = Value::PerRow(vec![all.per_row().unwrap()[r]]);
+        assert_eq!(
+            bits(&in_batch, &g[r * classes..(r + 1) * classes]),
+            bits(&alone, &gr),
+            "{what}: row {r}"
+        );
     }
 }

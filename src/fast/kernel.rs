@@ -99,6 +99,11 @@ pub(crate) trait Source: Copy {
     fn all_valid(self, range: Range<usize>) -> bool;
     /// Whether classes `base..base + W` are positive.
     fn chunk(self, base: usize) -> [bool; W];
+    /// The label of every class of the segment, when they all have the same.
+    #[inline(always)]
+    fn constant(self) -> Option<bool> {
+        None
+    }
 }
 
 /// The dense labels of one row.
@@ -169,6 +174,10 @@ impl Source for Const {
     #[inline(always)]
     fn chunk(self, _: usize) -> [bool; W] {
         [self.0; W]
+    }
+    #[inline(always)]
+    fn constant(self) -> Option<bool> {
+        Some(self.0)
     }
 }
 
@@ -257,12 +266,23 @@ impl<T: Real, const K: usize> Lanes<T, K> {
     /// [`Isa::fold_lanes`]) and starts again from 0.
     #[inline(always)]
     fn drain_into<I: Isa>(&mut self, isa: I, accs: [&mut Acc; K]) {
-        for ((acc, sum), err) in accs.into_iter().zip(self.sum).zip(self.err) {
-            // An overflowed lane's error is NaN (inf - inf), which leaves the total
-            // non-finite as the sum alone would: the rows test only for that.
-            acc.add(isa.fold_lanes(sum, err));
+        for (acc, sum) in accs.into_iter().zip(self.take(isa)) {
+            acc.add(sum);
+        }
+    }
+
+    /// Each sum's lanes folded into one `f64`, as [`Lanes::drain_into`] adds them; starts
+    /// again from 0.
+    #[inline(always)]
+    fn take<I: Isa>(&mut self, isa: I) -> [f64; K] {
+        // An overflowed lane's error is NaN (inf - inf), which leaves the total non-finite
+        // as the sum alone would: the rows test only for that.
+        let mut sums = [0.0; K];
+        for (k, total) in sums.iter_mut().enumerate() {
+            *total = isa.fold_lanes(self.sum[k], self.err[k]);
         }
         *self = Lanes::new();
+        sums
     }
 }
 
@@ -601,7 +621,13 @@ fn max_of<T: Real>(z: &[T]) -> T {
     for zc in chunks {
         raise_max(&mut m, zc);
     }
-    // Halves folded onto each other: four vector steps, not a chain of sixteen.
+    rest.iter().fold(fold_max(m), |a, &x| max(x, a))
+}
+
+/// The largest lane of `m`: halves folded onto each other, four vector steps, not a chain
+/// of sixteen.
+#[inline(always)]
+fn fold_max<T: Real>(mut m: [T; W]) -> T {
     let mut n = W;
     while n > 1 {
         n /= 2;
@@ -609,7 +635,7 @@ fn max_of<T: Real>(z: &[T]) -> T {
             m[i] = max(m[i + n], m[i]);
         }
     }
-    rest.iter().fold(m[0], |a, &x| max(x, a))
+    m[0]
 }
 
 /// Lanes of `m` below those of the chunk `z` take them.
@@ -655,7 +681,7 @@ pub(crate) fn max_and_index<T: Real, I: Isa>(z: &[T], isa: I) -> (T, usize) {
 /// The first index of the value `m` in `z` (0 when there is none). Found chunk by chunk: a
 /// row's maximum is located without tracking indices in the pass that finds it.
 #[inline(always)]
-fn first_index<T: Real, I: Isa>(z: &[T], m: T, isa: I) -> usize {
+pub(crate) fn first_index<T: Real, I: Isa>(z: &[T], m: T, isa: I) -> usize {
     let chunks = z.chunks_exact(W);
     let rest = chunks.remainder();
     for (ci, zc) in chunks.enumerate() {
@@ -877,6 +903,147 @@ pub(crate) fn softmax_sums<
         if C::TOTAL {
             sums.total.add(ck.to_f64());
         }
+        if BACK {
+            gs[i] = ek;
+        }
+    }
+}
+
+/// Sums of a softmax row's fused pass ([`softmax_sums_fused`]): what the second pass sums,
+/// with the maximum found along the way rather than before.
+pub(crate) struct FusedSums<T> {
+    /// `sum_k exp(z_k)`, the maximum's term included.
+    pub(crate) exps: Acc,
+    /// `sum_k z_k` over the row (Neumaier's compensation holds for terms of either sign).
+    pub(crate) logits: Acc,
+    /// `sum_k z_k` over the positives.
+    pub(crate) positives: Acc,
+    /// Each lane's largest logit so far.
+    lanes: [T; W],
+    /// The largest logit so far.
+    pub(crate) top: T,
+    /// The classes of the first block (or remainder element) that held it.
+    pub(crate) top_block: Range<usize>,
+}
+
+impl<T: Real> FusedSums<T> {
+    pub(crate) fn new() -> Self {
+        FusedSums {
+            exps: Acc::new(),
+            logits: Acc::new(),
+            positives: Acc::new(),
+            lanes: [-T::MAX; W],
+            top: -T::MAX,
+            top_block: 0..0,
+        }
+    }
+
+    /// Whether every sum is finite (a non-finite logit makes `logits` NaN or infinite).
+    #[inline(always)]
+    pub(crate) fn finite(&self) -> bool {
+        [&self.exps, &self.logits, &self.positives]
+            .iter()
+            .all(|a| a.is_finite())
+    }
+
+    /// `x`, the largest logit of `block` so far, raises the top.
+    #[inline(always)]
+    fn raise(&mut self, x: T, block: Range<usize>) {
+        if x > self.top {
+            self.top = x;
+            self.top_block = block;
+        }
+    }
+}
+
+/// The fused pass of a softmax row with plain coefficients, over one segment: `exp(z)`
+/// unshifted (stored into `g` when `BACK`), summed with the logits and the positives'
+/// logits, and the maximum. The linear part `sum c_k (m - z_k)` is then
+/// `neg ((N - P) m - sum_neg z) + pos (P m - sum_pos z)` (`softmax_row`): one pass over the
+/// logits where [`max_and_index`] and [`softmax_sums`] take two, for rows whose maximum turns
+/// out to be in `[0, UNSHIFTED_MAX]`. The sums are those of the two-sums (exact up to a
+/// relative `(BLOCK u)^2` of `sum |z|`), so the differences lose nothing an `f32` result
+/// would see.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn softmax_sums_fused<T: Real, Y: Source, I: Isa, const BACK: bool, const FMA: bool>(
+    z: &[T],
+    g: &mut [T],
+    range: Range<usize>,
+    y: Y,
+    isa: I,
+    exps: &mut [T; BLOCK_ELEMENTS],
+    sums: &mut FusedSums<T>,
+) {
+    let start = range.start;
+    let zs = &z[range.clone()];
+    let mut gs: &mut [T] = if BACK { &mut g[range] } else { &mut [] };
+    let (vector, rest) = zs.split_at(zs.len() - zs.len() % W);
+    // A segment with one label sums `[exp(z), z]`; one with labels per chunk also sums the
+    // positives' `z`.
+    let label = y.constant();
+    let mut pair = Lanes::<T, 2>::new();
+    let mut positives = Lanes::<T, 1>::new();
+    for (bi, block) in vector.chunks(BLOCK * W).enumerate() {
+        let at = start + bi * BLOCK * W;
+        if BACK && let Some(later) = gs.get(2 * BLOCK * W..3 * BLOCK * W) {
+            isa.prefetch(later);
+        }
+        let mut pairs = block.chunks_exact(2 * W);
+        let mut out = exps.chunks_exact_mut(2 * W);
+        for (zp, ep) in pairs.by_ref().zip(out.by_ref()) {
+            shifted_exps_pair::<T, I, FMA, false>(isa, zp, ep, T::ZERO);
+        }
+        let zr = pairs.remainder();
+        if !zr.is_empty() {
+            let ec = &mut exps[block.len() - zr.len()..block.len()];
+            shifted_exps_one::<T, I, FMA, false>(isa, zr, ec, T::ZERO);
+        }
+        for (cj, (zc, ec)) in block.chunks_exact(W).zip(exps.chunks_exact(W)).enumerate() {
+            let zc = lanes(zc);
+            let e = lanes(ec);
+            for (top, &x) in sums.lanes.iter_mut().zip(&zc) {
+                *top = max(x, *top);
+            }
+            pair.add_chunks(isa, &[e, zc]);
+            if label.is_none() {
+                let ys = y.chunk(start + (bi * BLOCK + cj) * W);
+                let mut picked = [T::ZERO; W];
+                for i in 0..W {
+                    picked[i] = select(ys[i], zc[i], T::ZERO);
+                }
+                positives.add_chunks(isa, &[picked]);
+            }
+            if BACK {
+                let (head, tail) = std::mem::take(&mut gs).split_at_mut(W);
+                head.copy_from_slice(&e);
+                gs = tail;
+            }
+        }
+        let [e_sum, z_sum] = pair.take(isa);
+        sums.exps.add(e_sum);
+        sums.logits.add(z_sum);
+        match label {
+            Some(true) => sums.positives.add(z_sum),
+            Some(false) => {}
+            None => positives.drain_into(isa, [&mut sums.positives]),
+        }
+        sums.raise(fold_max(sums.lanes), at..at + block.len());
+    }
+    let base = start + zs.len() - rest.len();
+    for (i, &zk) in rest.iter().enumerate() {
+        let k = base + i;
+        let ek = zk.exp_with::<FMA>();
+        sums.exps.add(ek.to_f64());
+        sums.logits.add(zk.to_f64());
+        let positive = match label {
+            Some(label) => label,
+            None => y.at(k),
+        };
+        if positive {
+            sums.positives.add(zk.to_f64());
+        }
+        sums.raise(zk, k..k + 1);
         if BACK {
             gs[i] = ek;
         }

@@ -30,7 +30,11 @@
 //!   as dense rows', so short rows give the dense rows' bits); so do dense rows of 4,096
 //!   classes or more with at most 32 positives, listed while their labels are counted. The
 //!   loss `sum c_k (m - z_k) + S log1p(r)` is finished eight rows at a time, after the rows,
-//!   so the logarithm's latency overlaps their work.
+//!   so the logarithm's latency overlaps their work. Long `f32` rows (1,024 classes and
+//!   more) whose maximum is in `[0, 64]` sum `exp(z)` unshifted and scale by `exp(-m)`
+//!   afterwards; without weights or a prior they do so in one pass that also finds `m`
+//!   (`fused_parts`): `r` is the full sum less `j`'s term, and `sum c_k (m - z_k)` comes from
+//!   the sums of the logits over the negatives and over the positives.
 //! - ZLPR: a pass for the largest term of each half, a pass for the sums of both halves, a
 //!   pass for the gradient (which needs both sums: ZLPR cannot be one pass).
 //!
@@ -906,6 +910,9 @@ impl<T: Real, Y: Labels, I: Isa, const BACK: bool, const FMA: bool, const FAMILY
         struct Scratch<T>([T; kernel::BLOCK_ELEMENTS]);
         let mut scratch = Scratch([T::ZERO; kernel::BLOCK_ELEMENTS]);
         let exps = &mut scratch.0;
+        // Whether the last long softmax row missed the fused pass (a hint, see
+        // `softmax_row`: it changes no row's bits).
+        let mut missed = false;
         for (gi, group) in self.out.chunks_mut(SOFT_GROUP).enumerate() {
             for i in 0..group.len() {
                 let local = gi * SOFT_GROUP + i;
@@ -925,11 +932,12 @@ impl<T: Real, Y: Labels, I: Isa, const BACK: bool, const FMA: bool, const FAMILY
                         mark(&mut expanded, positives, true);
                         let y = RowRef::Dense(&expanded[..n]);
                         let count = Some(positives.len());
-                        let value = Self::row_value(self.ctx, self.isa, z, g, y, count, exps);
+                        let value =
+                            Self::row_value(self.ctx, self.isa, z, g, y, count, exps, &mut missed);
                         mark(&mut expanded, positives, false);
                         value
                     }
-                    y => Self::row_value(self.ctx, self.isa, z, g, y, None, exps),
+                    y => Self::row_value(self.ctx, self.isa, z, g, y, None, exps, &mut missed),
                 }
                 .map(|value| match value {
                     RowValue::Loss(loss) => loss,
@@ -965,6 +973,7 @@ impl<T: Real, Y: Labels, I: Isa, const BACK: bool, const FMA: bool, const FAMILY
         y: RowRef<'_, L>,
         count: Option<usize>,
         exps: &mut [T; kernel::BLOCK_ELEMENTS],
+        missed: &mut bool,
     ) -> Result<RowValue, RowFault> {
         match FAMILY {
             SIGMOID => split!(
@@ -974,7 +983,7 @@ impl<T: Real, Y: Labels, I: Isa, const BACK: bool, const FMA: bool, const FAMILY
             .map(RowValue::Loss),
             SOFTMAX => split!(
                 I,
-                softmax_row::<T, _, I, BACK, FMA>(ctx, isa, z, g, y, count, exps)
+                softmax_row::<T, _, I, BACK, FMA>(ctx, isa, z, g, y, count, exps, missed)
             )
             .map(RowValue::Soft),
             _ => split!(I, zlpr_row::<T, _, I, BACK, FMA>(ctx, z, g, y)).map(RowValue::Loss),
@@ -1186,6 +1195,7 @@ fn softmax_row<T: Real, L: DenseLabel, I: Isa, const BACK: bool, const FMA: bool
     labels: RowRef<'_, L>,
     count: Option<usize>,
     exps: &mut [T; kernel::BLOCK_ELEMENTS],
+    missed: &mut bool,
 ) -> Result<SoftParts, RowFault> {
     let n = ctx.classes;
     // The classes of a long dense row's first positives; `listed` of them when that is all.
@@ -1224,9 +1234,6 @@ fn softmax_row<T: Real, L: DenseLabel, I: Isa, const BACK: bool, const FMA: bool
         }
         other => other,
     };
-    // A NaN or infinite logit makes the linear sum NaN or infinite (`m - z` is), so it is
-    // looked for only when a sum is not finite.
-    let (m, j) = kernel::max_and_index(z, isa);
     let (pos, neg) = ctx.soft_targets(positives);
     let s = ctx.scale;
     let r = T::from_f64;
@@ -1242,6 +1249,48 @@ fn softmax_row<T: Real, L: DenseLabel, I: Isa, const BACK: bool, const FMA: bool
         scale: r(s),
     };
     let plain_only = ctx.prior.is_none() && ctx.class.is_none();
+    // A long row with plain coefficients tries the fused pass first (the maximum found as
+    // the row is summed, one pass fewer), unless the row before missed it; then it looks at
+    // the maximum first. Either way the row gets the fused pass's bits exactly when its
+    // maximum is in range and `fused_parts` accepts the row: a function of the row alone.
+    let fused = plain_only && n >= UNSHIFTED_ROW && T::UNSHIFTED_MAX.is_some();
+    let mut found = None;
+    if fused {
+        let attempt = if *missed {
+            let (m, j) = kernel::max_and_index(z, isa);
+            found = Some((m, j));
+            unshifted_max(m)
+        } else {
+            true
+        };
+        if attempt {
+            let parts = fused_parts::<T, _, I, BACK, FMA>(
+                ctx,
+                isa,
+                z,
+                g,
+                segment_labels,
+                plain,
+                positives,
+                exps,
+            );
+            *missed = parts.is_none();
+            if let Some((parts, a, j)) = parts {
+                if BACK {
+                    soft_gradient(ctx.scale, g, labels, &first[..listed], plain, parts, a, j);
+                }
+                return Ok(parts);
+            }
+        }
+    }
+    // A NaN or infinite logit makes the linear sum NaN or infinite (`m - z` is), so it is
+    // looked for only when a sum is not finite.
+    // A `match`, not `unwrap_or_else`: a closure may be left out of line, and so out of the
+    // function that has the dispatched target features (it was, 30% slower on 80 classes).
+    let (m, j) = match found {
+        Some(found) => found,
+        None => kernel::max_and_index(z, isa),
+    };
     // A lane that overflowed (the `f64` sums might not) makes a sum infinite: the row runs
     // again with `f64` sums. `$shifted`: see `unshifted` below.
     macro_rules! pass {
@@ -1287,8 +1336,7 @@ fn softmax_row<T: Real, L: DenseLabel, I: Isa, const BACK: bool, const FMA: bool
     // low part back are left out (seven of a chunk's 40 vector operations). `exp(z) <=
     // e^64` overflows no lane, and with `m >= 0` no `exp(z)` underflows where `exp(z - m)`
     // would not (and `exp(z) exp(-m)` rounds once where it is subnormal, as `exp(z - m)`).
-    let unshifted =
-        n >= UNSHIFTED_ROW && T::UNSHIFTED_MAX.is_some_and(|top| (0.0..=top).contains(&m.to_f64()));
+    let unshifted = n >= UNSHIFTED_ROW && unshifted_max(m);
     let mut sums = if unshifted {
         pass!(false, false)
     } else {
@@ -1309,10 +1357,7 @@ fn softmax_row<T: Real, L: DenseLabel, I: Isa, const BACK: bool, const FMA: bool
         let shift = if scaled { (-m.to_f64()).exp() } else { 1.0 };
         let rest = sums.rest.total() * shift;
         let total = if plain_only {
-            // Exact products in `f64` (an `f32` target times a count below 2^29), one
-            // rounding.
-            let positives = positives as f64;
-            plain.pos[0].to_f64() * positives + plain.neg[0].to_f64() * (n as f64 - positives)
+            plain_total(plain, positives, n)
         } else {
             sums.total.total()
         };
@@ -1332,36 +1377,136 @@ fn softmax_row<T: Real, L: DenseLabel, I: Isa, const BACK: bool, const FMA: bool
         rest,
     };
     if BACK {
-        let a = r(a);
-        // The gradient pass reads no logits: one pass over the row; sparse rows, and dense
-        // rows whose positives are listed, as all negatives with their positives patched
-        // (the same bits as a pass reading the labels, without reading them).
-        let patched = match labels {
-            RowRef::Sparse(p) => Ok(p),
-            RowRef::Dense(_) if listed > 0 => Ok(&first[..listed]),
-            RowRef::Dense(y) => Err(y),
-        };
-        match (patched, plain_only) {
-            (Ok(p), true) => kernel::softmax_gradient_sparse(g, p, plain, a),
-            (Ok(p), false) => kernel::softmax_gradient_sparse(g, p, weighted, a),
-            (Err(y), true) => kernel::softmax_gradient(g, 0..n, kernel::Dense(y), plain, a),
-            (Err(y), false) => kernel::softmax_gradient(g, 0..n, kernel::Dense(y), weighted, a),
-        }
-        let yj = match labels {
-            RowRef::Dense(y) => y.get(j).is_some_and(|v| v.positive()),
-            RowRef::Sparse(p) => p.binary_search(&(j as u32)).is_ok(),
-        };
-        let cj = if plain_only {
-            kernel::SoftCoef::at(plain, j, yj)[0]
+        let listed = &first[..listed];
+        if plain_only {
+            soft_gradient(s, g, labels, listed, plain, parts, a, j);
         } else {
-            kernel::SoftCoef::at(weighted, j, yj)[0]
-        }
-        .to_f64();
-        if let Some(gj) = g.get_mut(j) {
-            *gj = r(((total - cj) - cj * rest) / (1.0 + rest) * s);
+            soft_gradient(s, g, labels, listed, weighted, parts, a, j);
         }
     }
     Ok(parts)
+}
+
+/// Whether a softmax row whose maximum is `m` sums `exp(z)` unshifted (see `softmax_row`),
+/// when it is long enough.
+#[inline(always)]
+fn unshifted_max<T: Real>(m: T) -> bool {
+    T::UNSHIFTED_MAX.is_some_and(|top| (0.0..=top).contains(&m.to_f64()))
+}
+
+/// `sum c_k` of a row with plain coefficients and `positives` of `n` classes: exact
+/// products in `f64` (an `f32` target times a count below 2^29), one rounding.
+#[inline(always)]
+fn plain_total<T: Real>(plain: SoftPlain<T>, positives: usize, n: usize) -> f64 {
+    let positives = positives as f64;
+    plain.pos[0].to_f64() * positives + plain.neg[0].to_f64() * (n as f64 - positives)
+}
+
+/// A softmax row's loss parts, gradient factor `a` and maximum's index from the fused pass
+/// ([`kernel::softmax_sums_fused`]; plain coefficients, `exp(z)` unshifted and stored in `g`
+/// when `BACK`). `None` where the row takes the maximum first instead: a sum not finite (a
+/// non-finite logit, or an `exp` beyond `f32`), the maximum outside `[0, UNSHIFTED_MAX]`,
+/// the maximum's own term over 2^20 times the others' sum (taken from the full sum, theirs
+/// would keep too few bits), or `a` below the least normal.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn fused_parts<T: Real, L: DenseLabel, I: Isa, const BACK: bool, const FMA: bool>(
+    ctx: &Ctx<'_, T>,
+    isa: I,
+    z: &[T],
+    g: &mut [T],
+    labels: RowRef<'_, L>,
+    plain: SoftPlain<T>,
+    positives: usize,
+    exps: &mut [T; kernel::BLOCK_ELEMENTS],
+) -> Option<(SoftParts, f64, usize)> {
+    let n = ctx.classes;
+    let mut sums = kernel::FusedSums::new();
+    segments!(I, labels, n, |range, src| kernel::softmax_sums_fused::<
+        T,
+        _,
+        I,
+        BACK,
+        FMA,
+    >(
+        z, g, range, src, isa, exps, &mut sums
+    ));
+    let m = sums.top;
+    if !sums.finite() || !unshifted_max(m) {
+        return None;
+    }
+    let block = z.get(sums.top_block.clone())?;
+    let i = kernel::first_index(block, m, isa);
+    if block.get(i) != Some(&m) {
+        return None;
+    }
+    let j = sums.top_block.start + i;
+    // The maximum's term as the pass computed it: a lane's `exp` and the remainder's have
+    // the same bits.
+    let (p, t) = m.exp_nonpos_parts::<FMA>();
+    let top = T::exp_scale(p, t).to_f64();
+    // Its sum less the maximum's term is the others' sum to `2^-53 (1 + top / others)`
+    // (both finite here).
+    let others = sums.exps.total() - top;
+    if others < top * (-20f64).exp2() {
+        return None;
+    }
+    let shift = (-m.to_f64()).exp();
+    let rest = others * shift;
+    // `sum c_k (m - z_k)` by group, each a sum of non-negative terms: the logits' sums are
+    // exact to a relative `(BLOCK u)^2` of `sum |z|`, far below what the loss resolves.
+    let (mf, count) = (m.to_f64(), positives as f64);
+    let on_positives = sums.positives.total();
+    let on_negatives = sums.logits.total() - on_positives;
+    let linear = plain.neg[0].to_f64() * ((n as f64 - count) * mf - on_negatives)
+        + plain.pos[0].to_f64() * (count * mf - on_positives);
+    let total = plain_total(plain, positives, n);
+    let a = total * ctx.scale / (1.0 + rest) * shift;
+    if BACK && a < T::MIN_NORMAL.to_f64() {
+        return None;
+    }
+    Some((
+        SoftParts {
+            linear,
+            total,
+            rest,
+        },
+        a,
+        j,
+    ))
+}
+
+/// A softmax row's gradient from the `exp` its sums pass left in `g` and the factor `a`:
+/// one pass reading no logits (sparse rows, and dense rows whose positives are `listed`, as
+/// all negatives with their positives patched: the same bits as a pass reading the labels,
+/// without reading them), then the maximum's entry `j` from the loss parts.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn soft_gradient<T: Real, L: DenseLabel, C: kernel::SoftCoef<T>>(
+    scale: f64,
+    g: &mut [T],
+    labels: RowRef<'_, L>,
+    listed: &[u32],
+    c: C,
+    parts: SoftParts,
+    a: f64,
+    j: usize,
+) {
+    let a = T::from_f64(a);
+    match labels {
+        RowRef::Sparse(p) => kernel::softmax_gradient_sparse(g, p, c, a),
+        RowRef::Dense(_) if !listed.is_empty() => kernel::softmax_gradient_sparse(g, listed, c, a),
+        RowRef::Dense(y) => kernel::softmax_gradient(g, 0..g.len(), kernel::Dense(y), c, a),
+    }
+    let yj = match labels {
+        RowRef::Dense(y) => y.get(j).is_some_and(|v| v.positive()),
+        RowRef::Sparse(p) => p.binary_search(&(j as u32)).is_ok(),
+    };
+    let cj = c.at(j, yj)[0].to_f64();
+    let SoftParts { total, rest, .. } = parts;
+    if let Some(gj) = g.get_mut(j) {
+        *gj = T::from_f64(((total - cj) - cj * rest) / (1.0 + rest) * scale);
+    }
 }
 
 #[inline(always)]
